@@ -1,0 +1,5 @@
+"""`python -m awslogin` runs the command line."""
+
+from awslogin.cli import main
+
+raise SystemExit(main())
