@@ -248,9 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     debug = bool(getattr(args, "debug", False)) or os.environ.get("AWSLOGIN_DEBUG") == "1"
-    if debug:
-        from awslogin.log import enable_debug_logging
+    from awslogin.log import enable_debug_logging, enable_warnings
 
+    enable_warnings()
+    if debug:
         enable_debug_logging()
     try:
         module = importlib.import_module(COMMANDS[args.cmd])

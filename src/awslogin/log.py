@@ -59,15 +59,39 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def enable_warnings(stream=None) -> None:
+    """Show the ``awslogin`` logger's warnings to the user on stderr, as plain sentences.
+
+    Library code tells the user about something worth knowing but not fatal (a skewed clock,
+    a stale token handed out while the service is unreachable) with
+    ``logging.getLogger("awslogin").warning(...)``; this is what makes it visible.
+    """
+    logger = logging.getLogger("awslogin")
+    if any(getattr(h, "_awslogin_warnings", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(RedactingFilter())
+    handler._awslogin_warnings = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET or logger.level > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    logger.propagate = False
+
+
 def enable_debug_logging(stream=None) -> None:
     """Log the ``awslogin`` loggers (and botocore's, redacted) at DEBUG to stderr."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     handler.addFilter(RedactingFilter())
-    for name in ("awslogin",):
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.DEBUG)
-        logger.addHandler(handler)
+    logger = logging.getLogger("awslogin")
+    logger.setLevel(logging.DEBUG)
+    # the debug handler replaces the plain warnings handler (it shows warnings too)
+    for h in list(logger.handlers):
+        if getattr(h, "_awslogin_warnings", False):
+            logger.removeHandler(h)
+    logger.addHandler(handler)
     # botocore logs bodies at DEBUG; keep it at INFO and redacted.
     boto = logging.getLogger("botocore")
     boto.setLevel(logging.INFO)
