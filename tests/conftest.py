@@ -51,8 +51,9 @@ def aws_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AwsHome:
     (home / ".aws").mkdir(parents=True)
     config = home / ".aws" / "config"
     cache_dir = home / ".aws" / "login" / "cache"
+    scrub = {"BROWSER", "SSH_CONNECTION", "SSH_TTY", "SSH_CLIENT", "DISPLAY", "WAYLAND_DISPLAY"}
     for name in list(os.environ):
-        if name.startswith("AWS_") or name in {"BROWSER", "SSH_CONNECTION", "SSH_TTY", "SSH_CLIENT"}:
+        if name.startswith("AWS_") or name in scrub:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
