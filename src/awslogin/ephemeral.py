@@ -64,6 +64,8 @@ class EphemeralSession:
     def credentials(self) -> Credentials:
         """The current credentials, refreshed first (in memory) when they are about to expire."""
         with self._lock:
+            if self._token is None:
+                raise AwsloginError("The ephemeral session has ended.")
             if self._token.expires_at - self._now() < self._refresh_before:
                 self._refresh_locked()
             return self._as_credentials(self._token)
@@ -108,7 +110,7 @@ class EphemeralSession:
 
 
 def _gone(_refresh_token: str) -> Any:
-    raise AwsloginError("The ephemeral session has ended.")
+    raise AwsloginError("The ephemeral session has ended.")  # pragma: no cover
 
 
 def choose_region(
@@ -163,10 +165,10 @@ def sign_in(args: Any, base_url: str) -> LoginSession:
 
 def run_ephemeral(args: Any) -> int:
     """`awslogin exec --ephemeral [--remote] -- COMMAND`: return the command's exit code."""
+    command = _command(args)  # before signing in: a usage error must not cost a login
     from awslogin import runner, signin
     from awslogin.store.config import profile_name
 
-    command = _command(args)  # before signing in: a usage error must not cost a login
     profile = profile_name(args.profile)
     region, source = choose_region(args.region, profile)
     base_url = signin.resolve_endpoint(region, profile=profile, endpoint_url=args.endpoint_url)
