@@ -1,0 +1,188 @@
+"""Run a command with credentials served to it for as long as it runs (`awslogin exec`).
+
+The command gets the loopback container-credentials endpoint of `serve.py`, which every AWS SDK
+and the AWS CLI refresh from on their own, and an environment cleaned of everything that the
+SDKs' default credential chain would try first (a named profile, static keys, a ``[default]``
+profile that holds credentials), so that the served credentials are the ones it uses.
+"""
+
+from __future__ import annotations
+
+import configparser
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from awslogin.errors import AwsloginError, UsageError
+from awslogin.serve import CredentialsServer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from awslogin.credentials import Credentials
+
+log = logging.getLogger("awslogin.runner")
+
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+# Variables that choose a profile or hold credentials the SDKs would use before the container
+# endpoint, or that point the container provider somewhere else.
+SHADOWING_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+)
+
+# Keys that make a profile a credentials source of its own (config file / credentials file).
+_CONFIG_CREDENTIAL_KEYS = frozenset({
+    "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "role_arn",
+    "web_identity_token_file", "sso_session", "sso_start_url", "sso_account_id",
+    "sso_role_name", "credential_process", "login_session",
+})
+_CREDENTIALS_FILE_KEYS = frozenset({
+    "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "credential_process",
+})
+
+
+def _aws_file(env: Mapping[str, str], variable: str, default: str) -> Path:
+    return Path(os.path.expanduser(env.get(variable) or os.path.join("~", ".aws", default)))
+
+
+def _default_section_keys(path: Path, sections: tuple[str, ...]) -> set[str]:
+    """Keys of the ``[default]`` profile in *path* (nothing when absent or unreadable)."""
+    parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return set()
+    keys: set[str] = set()
+    for name in sections:
+        if parser.has_section(name):
+            keys.update(k.lower() for k in parser.options(name))
+    return keys
+
+
+def child_environment(
+    base: Mapping[str, str],
+    served: Mapping[str, str],
+    *,
+    region: str | None,
+    static: Credentials | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> tuple[dict[str, str], list[str]]:
+    """The command's environment, and a note per file hidden from it (to tell the user)."""
+    env = {k: v for k, v in base.items() if k not in SHADOWING_VARIABLES}
+    notes: list[str] = []
+    config = _aws_file(base, "AWS_CONFIG_FILE", "config")
+    shadow = _default_section_keys(config, ("default", "profile default")) & _CONFIG_CREDENTIAL_KEYS
+    if shadow:
+        env["AWS_CONFIG_FILE"] = os.devnull
+        notes.append(
+            f"the [default] profile in {config} holds credentials ({', '.join(sorted(shadow))}) "
+            "that would replace awslogin's, so the command does not see that file"
+        )
+    shared = _aws_file(base, "AWS_SHARED_CREDENTIALS_FILE", "credentials")
+    if _default_section_keys(shared, ("default",)) & _CREDENTIALS_FILE_KEYS:
+        env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+        notes.append(
+            f"the [default] profile in {shared} holds keys that would replace awslogin's, "
+            "so the command does not see that file"
+        )
+    env.update(served)
+    if region:
+        env["AWS_REGION"] = region
+        env["AWS_DEFAULT_REGION"] = region
+    if static is not None:
+        env["AWS_ACCESS_KEY_ID"] = static.access_key_id
+        env["AWS_SECRET_ACCESS_KEY"] = static.secret_access_key
+        env["AWS_SESSION_TOKEN"] = static.session_token
+        env["AWS_CREDENTIAL_EXPIRATION"] = static.expiration.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if extra_env:
+        env.update(extra_env)
+    return env, notes
+
+
+def _terminal_sends_sigint() -> bool:
+    """True when Ctrl-C at our terminal already reaches the child (same foreground group)."""
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        try:
+            fd = stream.fileno()
+            if os.isatty(fd) and os.tcgetpgrp(fd) == os.getpgrp():
+                return True
+        except (AttributeError, OSError, ValueError):
+            continue
+    return False
+
+
+def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    try:
+        return subprocess.Popen(command, env=env)
+    except FileNotFoundError:
+        raise AwsloginError(f"Command not found: {command[0]}.", exit_code=127)
+    except PermissionError:
+        raise AwsloginError(f"Permission denied running {command[0]}.", exit_code=126)
+    except OSError as exc:
+        raise AwsloginError(f"Could not run {command[0]}: {exc.strerror}.", exit_code=126)
+
+
+def _wait_forwarding_signals(child: subprocess.Popen) -> int:
+    if threading.current_thread() is not threading.main_thread():
+        return child.wait()
+
+    def forward(signum: int, _frame: object) -> None:
+        if signum == signal.SIGINT and _terminal_sends_sigint():
+            return  # the terminal sent it to the whole foreground group, child included
+        try:
+            child.send_signal(signum)
+        except ProcessLookupError:
+            pass
+
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
+    try:
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_command(
+    command: list[str],
+    source: Callable[[], Credentials],
+    *,
+    region: str | None,
+    static_env: bool = False,
+    extra_env: Mapping[str, str] | None = None,
+) -> int:
+    """Run *command* with ``source()`` served to it; return its exit code (128+N for signal N).
+
+    The endpoint listens on 127.0.0.1 with a random per-run token and stops when the command
+    ends. With *static_env* the credentials of the start are also set as ``AWS_ACCESS_KEY_ID``
+    and friends (for tools that read only those; they do not refresh).
+    """
+    if not command:
+        raise UsageError("Give the command to run after '--', e.g. awslogin exec -- aws s3 ls.")
+    static = source() if static_env else None
+    with CredentialsServer(source) as server:
+        env, notes = child_environment(
+            os.environ, server.environment(), region=region, static=static, extra_env=extra_env
+        )
+        for note in notes:
+            logging.getLogger("awslogin").warning("awslogin: %s.", note)
+        child = _start(command, env)
+        code = _wait_forwarding_signals(child)
+    return 128 - code if code < 0 else code
