@@ -66,3 +66,81 @@ def write_fake_session(
     token.update(extra or {})
     cache.save_token(arn, token)
     return token
+
+
+def authorization_code(authorize_url: str) -> str:
+    """Play the browser on an ``--auto-approve`` emulator: the code from the redirect."""
+    import http.client
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(authorize_url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request("GET", f"{parts.path}?{parts.query}")
+        resp = conn.getresponse()
+        resp.read()
+        location = resp.getheader("Location") or ""
+    finally:
+        conn.close()
+    assert resp.status in (302, 303), f"authorize answered {resp.status}"
+    query = parse_qs(urlsplit(location).query)
+    assert "code" in query, f"no code in the redirect: {location.split('?')[0]}"
+    return query["code"][0]
+
+
+def emulator_login(
+    base_url: str,
+    *,
+    profile: str = "default",
+    region: str = "us-east-1",
+    key=None,
+    remember_endpoint: bool = True,
+) -> str:
+    """Log *profile* in on an ``--auto-approve`` emulator without a browser; return the ARN.
+
+    Writes exactly what `awslogin login` writes: the cache entry (with ``signinEndpoint``),
+    ``login_session`` and region, and (with *remember_endpoint*) the ``services`` setting that
+    makes botocore refresh at the emulator too.
+    """
+    from awslogin import dpop, signin
+    from awslogin.login import flows
+    from awslogin.login.pending import start_same_device
+
+    pending = start_same_device(base_url, 1)  # nothing listens: the redirect is not followed
+    code = authorization_code(pending.authorize_url)
+    key = key or dpop.generate_key()
+    client = signin.SigninClient(pending.base_url)
+    token = client.exchange_code(client_id=pending.client_id, code=code,
+                                 code_verifier=pending.code_verifier,
+                                 redirect_uri=pending.redirect_uri, key=key)
+    arn = signin.arn_from_id_token(token.id_token)
+    session = flows.LoginSession(login_session=arn, account_id=signin.account_from_arn(arn),
+                                 base_url=pending.base_url, client_id=pending.client_id,
+                                 key=key, token=token, clock_offset=client.clock_offset)
+    flows.save_login(session, profile, region_to_write=region, confirm_replace=lambda _: True)
+    if remember_endpoint:
+        from awslogin.store import config
+
+        config.set_services_endpoint(profile, pending.base_url)
+    return arn
+
+
+def emulator_stats(base_url: str) -> dict:
+    """The emulator's counters (token_requests, code_grants, refresh_grants, errors)."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base_url}/__emulator/stats", timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def emulator_faults(base_url: str, **faults) -> None:
+    """Inject faults: throttle_next, error_next, latency_ms, clock_offset, ..."""
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(f"{base_url}/__emulator/faults", method="POST",
+                                 data=json.dumps(faults).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        resp.read()

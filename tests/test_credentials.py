@@ -121,13 +121,13 @@ def test_unusable_key_is_named_and_left_untouched(aws_home):
 
 def test_unreachable_endpoint_hands_out_still_valid_credentials_with_a_warning(aws_home, caplog):
     # Inside the 5-minute window but not expired; the endpoint is a closed loopback port.
-    write_fake_session(aws_home, seconds_left=120, endpoint="http://127.0.0.1:9")
+    write_fake_session(aws_home, seconds_left=170, endpoint="http://127.0.0.1:9")
     path = cache.cache_path(ARN)
     before = _snapshot(path)
     with caplog.at_level(logging.WARNING, logger="awslogin"):
         creds = load_credentials(None)
     assert creds.access_key_id == "ASIAFAKEFAKEFAKE0001"
-    assert "could not refresh" in caplog.text and "expire in 2 minutes" in caplog.text
+    assert "Cannot reach AWS Sign-In" in caplog.text and "expire in 2 minutes" in caplog.text
     assert "fake-" not in caplog.text
     assert _snapshot(path) == before
 

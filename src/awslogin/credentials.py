@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,6 @@ from awslogin.errors import (
 from awslogin.store import cache, config
 
 REFRESH_WINDOW = 300.0  # seconds: refresh when fewer remain, like the SDKs
-SKEW_WARNING = 60.0  # seconds of clock offset worth telling the user about
 
 _log = logging.getLogger("awslogin.credentials")
 _user = logging.getLogger("awslogin")
@@ -214,12 +213,6 @@ def refresh_endpoint(session: Session, token: dict[str, Any]) -> str:
     return signin.resolve_endpoint(region, profile=session.profile, endpoint_url=None)
 
 
-def _clock(offset: float | None):
-    if not offset:
-        return time.time
-    return lambda: time.time() + offset
-
-
 def _refresh(session: Session, token: dict[str, Any], creds: Credentials) -> Credentials:
     missing = _missing_refresh_fields(token)
     if missing:
@@ -241,8 +234,8 @@ def _refresh(session: Session, token: dict[str, Any], creds: Credentials) -> Cre
     offset = token.get("clockOffset")
     offset = float(offset) if isinstance(offset, (int, float)) else None
     endpoint = refresh_endpoint(session, token)
-    client = signin.SigninClient(endpoint, clock=_clock(offset))
-    started = time.time()
+    # The stored offset corrects the first proof's iat; the client measures it again (B10).
+    client = signin.SigninClient(endpoint, clock_offset=offset)
     _log.debug("refreshing the session of profile %s at %s", session.profile, endpoint)
     try:
         result = client.refresh(
@@ -252,20 +245,16 @@ def _refresh(session: Session, token: dict[str, Any], creds: Credentials) -> Cre
         if _service_unavailable(exc) and creds.seconds_left() > 0:
             minutes = max(1, int(creds.seconds_left() // 60))
             _user.warning(
-                "awslogin could not refresh the session of profile %s (%s) and is handing out "
-                "the current credentials, which expire in %d minute%s.",
-                session.profile, str(exc).rstrip("."), minutes, "" if minutes == 1 else "s",
+                "%s Meanwhile awslogin hands out the current credentials of profile %s, which "
+                "expire in %d minute%s.",
+                str(exc), session.profile, minutes, "" if minutes == 1 else "s",
             )
             return creds
         raise
-    measured = client.clock_offset
-    if measured is not None:
-        offset = measured
-    new_token = _refreshed_token(token, result, creds, started)
+    new_token = _refreshed_token(token, result, creds)
+    offset = client.clock_offset if client.clock_offset is not None else offset
     if offset is not None:
         new_token["clockOffset"] = round(offset, 3)
-        if abs(offset) > SKEW_WARNING:
-            _warn_skew(offset)
     cache.save_token(session.login_session, new_token)
     return credentials_from_token(new_token, session.login_session, session.cache_file)
 
@@ -278,35 +267,21 @@ def _service_unavailable(exc: Exception) -> bool:
     return status == 429 or status >= 500
 
 
-def _refreshed_token(
-    token: dict[str, Any], result: Any, old: Credentials, started: float
-) -> dict[str, Any]:
+def _refreshed_token(token: dict[str, Any], result: Any, old: Credentials) -> dict[str, Any]:
     """The cache entry after a refresh: new access token (same accountId), new refresh token.
 
-    ``expiresAt`` is by the local clock (the moment the request left plus ``expiresIn``), as
-    every reader compares it with its own clock. Everything else (idToken, dpopKey, clientId,
-    other writers' fields) is kept.
+    ``expiresAt`` is by the local clock (the response's arrival plus ``expiresIn``), as every
+    reader compares it with its own clock. Everything else (idToken, dpopKey, clientId, other
+    writers' fields) is kept.
     """
-    expires = datetime.fromtimestamp(started, timezone.utc) + timedelta(
-        seconds=int(result.expires_in)
-    )
     new = dict(token)
     new["accessToken"] = {
         "accessKeyId": result.access_key_id,
         "secretAccessKey": result.secret_access_key,
         "sessionToken": result.session_token,
         "accountId": old.account_id,
-        "expiresAt": format_time(expires),
+        "expiresAt": format_time(result.expires_at),
     }
     if result.refresh_token:
         new["refreshToken"] = result.refresh_token
     return new
-
-
-def _warn_skew(offset: float) -> None:
-    direction = "behind" if offset > 0 else "ahead of"
-    _user.warning(
-        "This computer's clock is %d seconds %s AWS Sign-In's. awslogin corrects for it, but "
-        "other AWS tools may fail: turn on time synchronisation (e.g. timedatectl set-ntp true).",
-        abs(round(offset)), direction,
-    )
