@@ -152,7 +152,11 @@ def run(args: Any) -> int:
         region_to_write=region if prompted else None,
         confirm_replace=confirm,
     )
-    flows.remember_endpoint(session, profile, login_region=region)
+    if flows.remember_endpoint(session, profile, login_region=region):
+        out.write(
+            f"Saved the Sign-In endpoint {session.base_url} in profile {profile} (a services "
+            "section) so that every AWS SDK refreshes the session where it was issued.\n"
+        )
     print(f"\nUpdated profile {profile} to use {session.login_session} credentials.", flush=True)
     if profile != "default":
         print(

@@ -339,3 +339,39 @@ def save_login(
     if region_to_write:
         values["region"] = region_to_write
     config.update_section(config.section_name(profile), values)
+
+
+def standard_endpoint(region: str) -> str:
+    """The Sign-In base URL botocore gives *region* when no endpoint setting overrides it."""
+    import botocore
+    import botocore.config
+    import botocore.session
+
+    session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    session.set_config_variable("ignore_configured_endpoint_urls", True)
+    client = session.create_client(
+        "signin",
+        region_name=region,
+        config=botocore.config.Config(signature_version=botocore.UNSIGNED),
+    )
+    return str(client.meta.endpoint_url).rstrip("/")
+
+
+def remember_endpoint(session: LoginSession, profile: str, *, login_region: str) -> bool:
+    """Pin the profile's `signin` endpoint to the one that issued the session, when needed.
+
+    A refresh token only works where it was issued (aws-cli issue 10613). An SDK refreshing
+    this profile goes to the endpoint of the profile's own region, or of its endpoint
+    settings; when the session came from a custom endpoint, or the profile's region differs
+    from the login's, write the standard `services` setting for `signin` so that every SDK
+    refreshes at the issuing endpoint. Returns whether the profile was changed.
+    """
+    from awslogin.store import config
+
+    region = config.read_profile(profile).get("region")
+    region = region.strip() if isinstance(region, str) else None
+    custom = session.base_url.rstrip("/") != standard_endpoint(login_region)
+    if not custom and region == login_region:
+        return False
+    config.set_services_endpoint(profile, session.base_url)
+    return True
