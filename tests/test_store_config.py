@@ -179,8 +179,20 @@ def test_conflicting_keys() -> None:
 
 
 def signin_endpoint(profile: str) -> str:
+    """The endpoint botocore resolves for `signin`, and checks where its request would go."""
     session = botocore.session.Session(profile=profile)
     client = session.create_client("signin", region_name="us-west-2")
+    seen: list[str] = []
+
+    def capture(request, **kwargs):
+        seen.append(request.url)
+        raise KeyboardInterrupt  # stop before the wire
+
+    client.meta.events.register("before-send.signin.CreateOAuth2Token", capture)
+    with pytest.raises(KeyboardInterrupt):
+        client.create_o_auth2_token(
+            tokenInput={"clientId": "c", "grantType": "refresh_token", "refreshToken": "r"})
+    assert seen == [client.meta.endpoint_url + "/v1/token"]
     return client.meta.endpoint_url
 
 

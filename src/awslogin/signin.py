@@ -1,0 +1,485 @@
+"""The AWS Sign-In service client: endpoint resolution, token calls with DPoP, error mapping.
+
+The wire work is botocore's own `signin` client (`CreateOAuth2Token`, rest-json, unsigned),
+so requests look exactly like the AWS CLI's. awslogin adds what botocore does not do: a fresh
+DPoP proof on every HTTP attempt, bounded retries with jitter for refreshes (never for the
+single-use code exchange), clock-skew measurement from the `Date` header with correction of
+the proof's `iat`, and plain-sentence errors that never contain a secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from awslogin.errors import (
+    AwsloginError,
+    ConfigError,
+    EndpointUnreachableError,
+    SignInServiceError,
+    UsageError,
+)
+from awslogin.log import redact
+
+SKEW_WARNING_SECONDS = 60.0  # offsets beyond this are worth a warning and a retry
+_SKEW_APPLIED_SECONDS = 5.0  # below this the Date header's 1 s resolution is just noise
+_BACKOFF_BASE = 0.5
+_BACKOFF_CAP = 8.0
+_TOKEN_PATH = "/v1/token"
+_CONNECT_TIMEOUT = 10
+_READ_TIMEOUT = 30
+_SAFE_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,64}\Z")
+_ARN = re.compile(
+    r"arn:(?P<partition>aws(?:-[a-z]+)*):(?P<service>sts|iam)::(?P<account>\d{12})"
+    r":(?P<resource>[A-Za-z0-9+=,.@_/:-]+)\Z"
+)
+_MAX_ARN_LENGTH = 2048
+
+_log = logging.getLogger("awslogin.signin")
+_user = logging.getLogger("awslogin")
+_skew_warned = False
+
+
+@dataclass(frozen=True)
+class TokenResult:
+    """What the token endpoint issued. ``expires_at`` is by the local clock (see `refresh`)."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
+    expires_in: int
+    refresh_token: str = field(repr=False)
+    id_token: str | None = field(repr=False)
+    expires_at: datetime
+
+
+# --- endpoint resolution -----------------------------------------------------------------------
+
+
+def _session(profile: str | None) -> Any:
+    """A botocore Session for *profile*; with None, one that ignores AWS_PROFILE too."""
+    import botocore.session
+
+    if profile is not None:
+        return botocore.session.Session(profile=profile)
+    return botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+
+
+def _check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or \
+            parts.fragment or any(ch.isspace() for ch in url):
+        raise UsageError(
+            f"The endpoint URL {url!r} is not an http(s) URL. Give one like "
+            "https://us-east-1.signin.aws.amazon.com."
+        )
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def resolve_endpoint(
+    region: str, *, profile: str | None = None, endpoint_url: str | None = None
+) -> str:
+    """Return the Sign-In base URL (no trailing slash) exactly as botocore resolves `signin`.
+
+    Honours `endpoint_url`, AWS_ENDPOINT_URL_SIGNIN, AWS_ENDPOINT_URL, the profile's
+    `endpoint_url` and `services` section, and the partitions. A profile that is not in the
+    config file resolves as if no profile were set.
+    """
+    import botocore
+    import botocore.config
+    import botocore.exceptions
+
+    if endpoint_url:
+        return _check_url(endpoint_url)
+    if not region:
+        raise UsageError("No AWS region is set. Pass --region (for example --region us-east-1).")
+    config = botocore.config.Config(signature_version=botocore.UNSIGNED)
+    try:
+        try:
+            client = _session(profile).create_client("signin", region_name=region, config=config)
+        except botocore.exceptions.ProfileNotFound:
+            client = _session(None).create_client("signin", region_name=region, config=config)
+        url = _token_url_of(client)
+    except botocore.exceptions.ConfigParseError:
+        raise ConfigError(
+            "The AWS config file cannot be parsed, so the Sign-In endpoint cannot be resolved."
+            " Fix the file and try again."
+        )
+    except (botocore.exceptions.InvalidRegionError, botocore.exceptions.NoRegionError):
+        raise UsageError(f"{region!r} is not a valid AWS region name.")
+    except (botocore.exceptions.EndpointResolutionError, ValueError) as exc:
+        raise UsageError(
+            f"No AWS Sign-In endpoint is known for the region {region!r} ({type(exc).__name__})."
+        )
+    return _check_url(url[: -len(_TOKEN_PATH)] if url.endswith(_TOKEN_PATH) else url)
+
+
+class _Captured(Exception):
+    """Stops a request in `before-send` once its URL is known (nothing goes on the wire)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+def _token_url_of(client: Any) -> str:
+    """The URL botocore would POST CreateOAuth2Token to.
+
+    `client.meta.endpoint_url` is not it: the operation's own endpoint-rule parameters pick
+    `https://{region}.signin.aws.amazon.com`, so ask the client for the real request URL.
+    """
+
+    def capture(request: Any, **_: Any) -> None:
+        raise _Captured(urlunsplit(urlsplit(request.url)._replace(query="", fragment="")))
+
+    client.meta.events.register_first("before-send.signin.CreateOAuth2Token", capture)
+    try:
+        client.create_o_auth2_token(
+            tokenInput={"clientId": "x", "grantType": "refresh_token", "refreshToken": "x"}
+        )
+    except _Captured as captured:
+        return captured.url
+    raise UsageError("botocore did not produce a Sign-In request URL.")  # pragma: no cover
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+_RELOGIN = "Run awslogin login to sign in again."
+_MESSAGES = {
+    "AUTHCODE_EXPIRED": "The sign-in took too long and its code expired. Run awslogin login again.",
+    "TOKEN_EXPIRED": "Your session ended: it reached its maximum duration. " + _RELOGIN,
+    "USER_CREDENTIALS_CHANGED": (
+        "Your session ended because the identity's credentials changed (for example a new "
+        "password). " + _RELOGIN
+    ),
+    "INSUFFICIENT_PERMISSIONS": (
+        "Your identity may not use console credentials for local development: it needs the "
+        "SignInLocalDevelopmentAccess managed policy (or signin:AuthorizeOAuth2Access and "
+        "signin:CreateOAuth2Token). Ask an administrator, then run awslogin login again."
+    ),
+}
+
+
+def _safe(value: Any) -> str:
+    """A service-supplied code fit for a message: short and plain, else dropped."""
+    return value if isinstance(value, str) and _SAFE_CODE.match(value) else ""
+
+
+def _service_error(status: int, shape: str, code: str, *, exchange: bool,
+                   skew: float | None) -> SignInServiceError:
+    message = _MESSAGES.get(code)
+    if message is None and code == "INVALID_REQUEST":
+        if exchange:
+            message = ("AWS Sign-In rejected the sign-in code (INVALID_REQUEST): it is invalid, "
+                       "expired or was already used. Run awslogin login again.")
+        else:
+            message = ("AWS Sign-In rejected the session (INVALID_REQUEST): it is no longer "
+                       "valid, or it was issued by another endpoint. " + _RELOGIN)
+        if skew is not None and abs(skew) > SKEW_WARNING_SECONDS:
+            message += f" Your clock is {_skew_words(skew)} AWS Sign-In: fix the system clock."
+    if message is None and (status == 429 or shape == "TooManyRequestsError"):
+        message = ("AWS Sign-In is throttling requests (HTTP 429) and kept refusing after "
+                   "retries. Wait a minute and try again.")
+    if message is None and status >= 500:
+        message = (f"AWS Sign-In had a server error (HTTP {status}). "
+                   "Try again in a few minutes.")
+    if message is None:
+        detail = ", ".join(x for x in (shape, code) if x) or "no details"
+        message = (f"AWS Sign-In answered with an unexpected error (HTTP {status}, {detail}). "
+                   + (_RELOGIN if status in (400, 401, 403) else "Try again later."))
+    return SignInServiceError(message, code=code, shape=shape, status=status)
+
+
+def _skew_words(offset: float) -> str:
+    seconds = abs(round(offset))
+    return f"{seconds} seconds {'behind' if offset > 0 else 'ahead of'}"
+
+
+def _warn_skew(offset: float) -> None:
+    global _skew_warned
+    if _skew_warned:
+        return
+    _skew_warned = True
+    _user.warning(
+        "Your clock is %s AWS Sign-In; awslogin corrects for it, but other tools may fail: "
+        "fix the system clock.", _skew_words(offset)
+    )
+
+
+# --- the client ----------------------------------------------------------------------
+
+
+@dataclass
+class _Attempt:
+    """One HTTP attempt's outcome."""
+
+    output: dict[str, Any] | None = None
+    error: AwsloginError | None = None
+    retryable: bool = False
+    retry_after: float | None = None
+    code: str = ""
+    offset: float | None = None
+    applied: float = 0.0
+    local_at_response: float = 0.0
+
+
+class SigninClient:
+    """Calls `POST {base_url}/v1/token` (CreateOAuth2Token) with a DPoP proof per attempt."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_attempts: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+        clock_offset: float | None = None,
+        region: str = "us-east-1",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token_url = f"{self.base_url}{_TOKEN_PATH}"
+        self.clock_offset: float | None = clock_offset
+        self._clock = clock
+        self._sleep = sleep
+        self._max_attempts = max(1, max_attempts)
+        self._region = region
+        self._applied = clock_offset if clock_offset and \
+            abs(clock_offset) >= _SKEW_APPLIED_SECONDS else 0.0
+        self._client: Any = None
+        self._key: Any = None
+        self.attempts = 0  # HTTP attempts made by this client (for tests and --debug)
+
+    # public calls
+
+    def exchange_code(self, *, client_id: str, code: str, code_verifier: str,
+                      redirect_uri: str, key: Any) -> TokenResult:
+        """Exchange an authorization code for tokens. Never retried: the code is single-use."""
+        token_input = {"clientId": client_id, "grantType": "authorization_code", "code": code,
+                       "codeVerifier": code_verifier, "redirectUri": redirect_uri}
+        return self._call(token_input, key, exchange=True)
+
+    def refresh(self, *, client_id: str, refresh_token: str, key: Any) -> TokenResult:
+        """Refresh the session; 429/5xx and network failures are retried with jittered backoff.
+
+        ``expires_at`` of the result is the local clock at the response plus ``expiresIn``, so
+        readers comparing it with their own clock agree with the service.
+        """
+        token_input = {"clientId": client_id, "grantType": "refresh_token",
+                       "refreshToken": refresh_token}
+        return self._call(token_input, key, exchange=False)
+
+    # machinery
+
+    def _call(self, token_input: dict[str, str], key: Any, *, exchange: bool) -> TokenResult:
+        attempts = 1 if exchange else self._max_attempts
+        made = 0
+        skew_retried = False
+        while True:
+            made += 1
+            outcome = self._attempt(token_input, key, exchange=exchange)
+            if outcome.output is not None:
+                return self._result(outcome)
+            skewed = (outcome.offset is not None
+                      and abs(outcome.offset - outcome.applied) > SKEW_WARNING_SECONDS)
+            if outcome.code == "INVALID_REQUEST" and skewed and not skew_retried:
+                # the proof was refused for its iat before any grant was looked at: safe to
+                # repeat once with the corrected clock, even for the single-use code
+                skew_retried = True
+                _log.debug("retrying once with the clock corrected by %.0f s", outcome.offset)
+                continue
+            if outcome.retryable and made < attempts:
+                delay = self._backoff(made, outcome.retry_after)
+                _log.debug("attempt %d failed; retrying in %.2f s", made, delay)
+                self._sleep(delay)
+                continue
+            raise outcome.error or SignInServiceError("AWS Sign-In call failed.")
+
+    @staticmethod
+    def _backoff(made: int, retry_after: float | None) -> float:
+        ceiling = min(_BACKOFF_CAP, _BACKOFF_BASE * (2 ** (made - 1)))
+        delay = random.uniform(ceiling / 2, ceiling)  # "equal jitter": never zero, spread out
+        if retry_after is not None and 0 <= retry_after <= _BACKOFF_CAP:
+            delay = max(delay, retry_after)
+        return delay
+
+    def _botocore_client(self) -> Any:
+        if self._client is None:
+            import botocore
+            import botocore.config
+
+            config = botocore.config.Config(
+                signature_version=botocore.UNSIGNED,
+                retries={"total_max_attempts": 1},
+                connect_timeout=_CONNECT_TIMEOUT,
+                read_timeout=_READ_TIMEOUT,
+                user_agent_extra="awslogin",
+            )
+            client = _session(None).create_client(
+                "signin", region_name=self._region, endpoint_url=self.base_url, config=config
+            )
+            client.meta.events.register(
+                "before-send.signin.CreateOAuth2Token", self._add_dpop_header
+            )
+            self._client = client
+        return self._client
+
+    def _add_dpop_header(self, request: Any, **_: Any) -> None:
+        """before-send: every HTTP attempt gets its own proof (new jti, current iat)."""
+        from awslogin import dpop
+
+        url = urlunsplit(urlsplit(request.url)._replace(query="", fragment=""))
+        request.headers["DPoP"] = dpop.dpop_proof(
+            self._key, url, now=self._clock() + self._applied
+        )
+
+    def _measure(self, headers: dict[str, str], local: float) -> float | None:
+        raw = headers.get("date") or headers.get("Date")
+        if not raw:
+            return None
+        try:
+            service = parsedate_to_datetime(raw).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        offset = service - local
+        self.clock_offset = offset
+        if abs(offset) >= _SKEW_APPLIED_SECONDS:
+            self._applied = offset
+        if abs(offset) > SKEW_WARNING_SECONDS:
+            _warn_skew(offset)
+        return offset
+
+    def _attempt(self, token_input: dict[str, str], key: Any, *, exchange: bool) -> _Attempt:
+        import botocore.exceptions
+
+        client = self._botocore_client()
+        self._key = key
+        outcome = _Attempt(applied=self._applied)
+        self.attempts += 1
+        _log.debug("POST %s (%s)", self.token_url, token_input["grantType"])
+        try:
+            response = client.create_o_auth2_token(tokenInput=token_input)
+        except botocore.exceptions.ClientError as exc:
+            return self._failed(exc.response, outcome, exchange=exchange)
+        except (botocore.exceptions.HTTPClientError, botocore.exceptions.ConnectionError) as exc:
+            _log.debug("connection to %s failed: %s", self.token_url,
+                       redact(type(exc).__name__))
+            outcome.retryable = True
+            outcome.error = EndpointUnreachableError(
+                f"Cannot reach AWS Sign-In at {self.token_url} ({_network_reason(exc)}). "
+                "Check the network, proxy and endpoint settings, then try again."
+            )
+            return outcome
+        except botocore.exceptions.BotoCoreError as exc:
+            outcome.retryable = not exchange
+            outcome.error = SignInServiceError(
+                f"AWS Sign-In at {self.token_url} sent a response awslogin cannot read "
+                f"({type(exc).__name__}). Try again later."
+            )
+            return outcome
+        outcome.local_at_response = self._clock()
+        metadata = response.get("ResponseMetadata", {})
+        outcome.offset = self._measure(metadata.get("HTTPHeaders", {}),
+                                       outcome.local_at_response)
+        output = response.get("tokenOutput")
+        outcome.output = output if isinstance(output, dict) else {}
+        return outcome
+
+    def _failed(self, response: dict[str, Any], outcome: _Attempt, *, exchange: bool) -> _Attempt:
+        metadata = response.get("ResponseMetadata", {})
+        headers = metadata.get("HTTPHeaders", {})
+        status = int(metadata.get("HTTPStatusCode") or 0)
+        shape = _safe(response.get("Error", {}).get("Code"))
+        code = _safe(response.get("error")) or _safe(response.get("Error", {}).get("error"))
+        outcome.offset = self._measure(headers, self._clock())
+        outcome.code = code
+        outcome.retryable = status == 429 or status >= 500 or shape in (
+            "TooManyRequestsError", "InternalServerException")
+        try:
+            outcome.retry_after = float(headers.get("retry-after", ""))
+        except ValueError:
+            outcome.retry_after = None
+        _log.debug("token endpoint answered HTTP %s %s %s", status, shape, code)
+        outcome.error = _service_error(status, shape, code, exchange=exchange,
+                                       skew=outcome.offset)
+        return outcome
+
+    def _result(self, outcome: _Attempt) -> TokenResult:
+        output = outcome.output or {}
+        access = output.get("accessToken")
+        access = access if isinstance(access, dict) else {}
+        values = [access.get("accessKeyId"), access.get("secretAccessKey"),
+                  access.get("sessionToken"), output.get("refreshToken")]
+        expires_in = output.get("expiresIn")
+        id_token = output.get("idToken")
+        if not all(isinstance(v, str) and v for v in values) or not isinstance(expires_in, int) \
+                or expires_in <= 0 or not (id_token is None or isinstance(id_token, str)):
+            raise SignInServiceError(
+                f"AWS Sign-In at {self.token_url} returned an incomplete token response. "
+                "Try again; if it persists, run awslogin login."
+            )
+        expires_at = datetime.fromtimestamp(outcome.local_at_response, timezone.utc)
+        return TokenResult(
+            access_key_id=values[0], secret_access_key=values[1], session_token=values[2],
+            expires_in=expires_in, refresh_token=values[3], id_token=id_token or None,
+            expires_at=expires_at + timedelta(seconds=expires_in),
+        )
+
+
+def _network_reason(exc: Exception) -> str:
+    import botocore.exceptions
+
+    if isinstance(exc, (botocore.exceptions.ConnectTimeoutError,
+                        botocore.exceptions.ReadTimeoutError)):
+        return "timed out"
+    if isinstance(exc, botocore.exceptions.SSLError):
+        return "TLS error"
+    if isinstance(exc, botocore.exceptions.ConnectionClosedError):
+        return "connection closed"
+    if isinstance(exc, botocore.exceptions.ProxyConnectionError):
+        return "proxy connection failed"
+    return "connection failed"
+
+
+# --- the identity token --------------------------------------------------------------
+
+
+def arn_from_id_token(id_token: str) -> str:
+    """Return the session ARN (`sub` claim) of an idToken JWT, validated as an STS/IAM ARN.
+
+    The signature is not checked: the token came straight from the token endpoint over the
+    connection that also delivered the credentials.
+    """
+    problem = AwsloginError(
+        "AWS Sign-In returned an identity token without a valid session ARN, so the session "
+        "cannot be saved. Run awslogin login again; if it persists, report it."
+    )
+    parts = id_token.split(".") if isinstance(id_token, str) else []
+    if len(parts) != 3 or len(id_token) > 16384:
+        raise problem
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise problem
+    sub = payload.get("sub") if isinstance(payload, dict) else None
+    if not isinstance(sub, str) or len(sub) > _MAX_ARN_LENGTH or not _ARN.match(sub):
+        raise problem
+    return sub
+
+
+def account_from_arn(arn: str) -> str:
+    """Return the 12-digit account id of an STS/IAM ARN."""
+    match = _ARN.match(arn)
+    if not match:
+        raise AwsloginError(f"{arn!r} is not an IAM or STS ARN.")
+    return match.group("account")
