@@ -1,0 +1,123 @@
+"""`awslogin credential-process` through the real CLI: output, hot path, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from awslogin.commands.credential_process import fast_path
+from awslogin.store import cache
+from conftest import AWSLOGIN
+from sessions import write_fake_session
+
+ARN = "arn:aws:sts::111122223333:assumed-role/Developer/alice"
+
+
+def cli(env, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*AWSLOGIN, "credential-process", *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_prints_the_credential_process_document(aws_home):
+    token = write_fake_session(aws_home, profile="work")
+    out = cli(aws_home.env, "--profile", "work")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["Version"] == 1
+    assert doc["AccessKeyId"] == token["accessToken"]["accessKeyId"]
+    assert doc["SecretAccessKey"] == "fake-secret-access-key"
+    assert doc["SessionToken"] == "fake-session-token"
+    assert doc["Expiration"] == token["accessToken"]["expiresAt"]
+    assert out.stderr == ""
+
+
+def test_botocore_uses_it_as_a_credential_process(aws_home):
+    write_fake_session(aws_home, profile="work")
+    with open(aws_home.config, "a") as f:
+        f.write(f"[profile tool]\ncredential_process = {sys.executable} -m awslogin "
+                "credential-process --profile work\n")
+    script = ("import botocore.session as s; c = s.Session(profile='tool').get_credentials(); "
+              "print(c.method, c.get_frozen_credentials().access_key)")
+    out = subprocess.run([sys.executable, "-c", script], env=aws_home.env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.stdout.split() == ["custom-process", "ASIAFAKEFAKEFAKE0001"], out.stderr
+
+
+HEAVY = ("botocore", "boto3", "cryptography", "urllib3", "http.client", "requests", "awscrt",
+         "filelock", "awslogin.signin", "awslogin.dpop")
+CHECK_IMPORTS = textwrap.dedent(f"""
+    import sys
+    from awslogin.cli import main
+    code = main(sys.argv[1:])
+    heavy = sorted(m for m in sys.modules if m.startswith({HEAVY!r}))
+    print("HEAVY", heavy, file=sys.stderr)
+    sys.exit(code)
+""")
+
+
+@pytest.mark.parametrize("args", [[], ["--profile", "default"]])
+def test_a_cache_hit_imports_nothing_heavy(aws_home, args):
+    write_fake_session(aws_home)
+    out = subprocess.run([sys.executable, "-c", CHECK_IMPORTS, "credential-process", *args],
+                         env=aws_home.env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "HEAVY []" in out.stderr
+
+
+def test_fast_path_prints_exactly_what_the_full_command_prints(aws_home, capsys, monkeypatch):
+    write_fake_session(aws_home, profile="work")
+    full = cli(aws_home.env, "--profile", "work").stdout
+    assert fast_path(["--profile", "work"]) == 0
+    assert capsys.readouterr().out == full
+    monkeypatch.setenv("AWS_PROFILE", "work")
+    assert fast_path([]) == 0
+    assert capsys.readouterr().out == full
+
+
+@pytest.mark.parametrize(
+    "setup",
+    ["expiring", "no-profile", "variant-header", "bad-json", "no-account", "debug-args"],
+)
+def test_fast_path_steps_aside_whenever_anything_is_unusual(aws_home, capsys, setup):
+    write_fake_session(aws_home, seconds_left=100 if setup == "expiring" else 900)
+    args: list[str] = []
+    if setup == "no-profile":
+        args = ["--profile", "missing"]
+    elif setup == "variant-header":
+        aws_home.config.write_text(aws_home.config.read_text() + '[profile "default"]\nx = 1\n')
+    elif setup == "bad-json":
+        cache.cache_path(ARN).write_text("{")
+    elif setup == "no-account":
+        token = cache.load_token(ARN)
+        del token["accessToken"]["accountId"]
+        cache.save_token(ARN, token)
+    elif setup == "debug-args":
+        args = ["--debug"]
+    assert fast_path(args) is None
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    ("setup", "words"),
+    [
+        ("none", "awslogin login --profile nope"),
+        ("logged-out", "no cached session"),
+        ("malformed", "is not valid JSON"),
+    ],
+)
+def test_failures_are_one_plain_sentence_and_no_output(aws_home, setup, words):
+    profile = "nope" if setup == "none" else "default"
+    if setup != "none":
+        write_fake_session(aws_home)
+    if setup == "logged-out":
+        cache.delete_token(ARN)
+    if setup == "malformed":
+        cache.cache_path(ARN).write_text("{oops")
+    out = cli(aws_home.env, "--profile", profile)
+    assert out.returncode != 0 and out.stdout == ""
+    assert words in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
