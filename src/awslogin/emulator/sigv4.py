@@ -47,7 +47,11 @@ class Authorization:
 
 def parse_authorization(value: str | None) -> Authorization:
     """Split the Authorization header; SignatureError when it is not SigV4."""
-    match = _AUTH.match((value or "").strip())
+    if not value:
+        raise SignatureError(
+            "MissingAuthenticationToken", "Request is missing Authentication Token"
+        )
+    match = _AUTH.match(value.strip())
     if not match:
         raise SignatureError(
             "IncompleteSignature", "The request must carry a valid AWS4-HMAC-SHA256 signature."

@@ -18,23 +18,25 @@ XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
 MAX_BODY = 64 * 1024
 
 
-def _xml(body: str, status: int = 200) -> Response:
+def _xml(body: str, request_id: str, status: int = 200) -> Response:
     return Response(
         f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n',
         status_code=status,
         media_type="text/xml",
-        headers={"x-amzn-RequestId": str(uuid.uuid4())},
+        headers={"x-amzn-RequestId": request_id},
     )
 
 
 def sts_error(code: str, message: str, status: int = 403) -> Response:
     """An STS `ErrorResponse`."""
     kind = "Sender" if status < 500 else "Receiver"
+    request_id = str(uuid.uuid4())
     return _xml(
         f'<ErrorResponse xmlns="{XMLNS}">\n'
         f"  <Error>\n    <Type>{kind}</Type>\n    <Code>{escape(code)}</Code>\n"
         f"    <Message>{escape(message)}</Message>\n  </Error>\n"
-        f"  <RequestId>{uuid.uuid4()}</RequestId>\n</ErrorResponse>",
+        f"  <RequestId>{request_id}</RequestId>\n</ErrorResponse>",
+        request_id,
         status,
     )
 
@@ -42,6 +44,7 @@ def sts_error(code: str, message: str, status: int = 403) -> Response:
 def caller_identity(arn: str) -> Response:
     """A GetCallerIdentity success response for *arn*."""
     identity = parse_identity(arn)
+    request_id = str(uuid.uuid4())
     return _xml(
         f'<GetCallerIdentityResponse xmlns="{XMLNS}">\n'
         "  <GetCallerIdentityResult>\n"
@@ -49,8 +52,9 @@ def caller_identity(arn: str) -> Response:
         f"    <UserId>{escape(identity.user_id)}</UserId>\n"
         f"    <Account>{identity.account}</Account>\n"
         "  </GetCallerIdentityResult>\n"
-        f"  <ResponseMetadata>\n    <RequestId>{uuid.uuid4()}</RequestId>\n"
-        "  </ResponseMetadata>\n</GetCallerIdentityResponse>"
+        f"  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n"
+        "  </ResponseMetadata>\n</GetCallerIdentityResponse>",
+        request_id,
     )
 
 
