@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from awslogin.errors import EXIT_FAILURE, AwsloginError
+from awslogin.store.config import profile_name
 
 
 def _id_token_iat(id_token: Any) -> datetime | None:
