@@ -126,6 +126,26 @@ def test_no_colour_when_no_color_is_set(tmp_path: Path) -> None:
     assert decode(qr_matrix(out.getvalue()), tmp_path) == URL
 
 
+def test_a_too_narrow_terminal_is_told_to_widen(monkeypatch) -> None:
+    class Narrow(FakeTerminal):
+        def fileno(self) -> int:
+            return 99
+
+    sizes = {99: os.terminal_size((40, 24))}
+    monkeypatch.setattr(carry.os, "get_terminal_size", lambda fd: sizes[fd])
+    out = Narrow()
+    carry.present_url(URL, out=out, qr=True, environ={})
+    width = len(qr_matrix(out.getvalue())[0])
+    assert out.getvalue().endswith(
+        f"The QR code is {width} columns wide but this terminal has 40: widen the window (or "
+        "make the font smaller) and it can be scanned.\n"
+    )
+    sizes[99] = os.terminal_size((width, 24))
+    wide = Narrow()
+    carry.present_url(URL, out=wide, qr=True, environ={})
+    assert "widen" not in wide.getvalue()
+
+
 def test_a_broken_qr_code_would_not_decode(tmp_path: Path) -> None:
     """The decoder is really reading the drawing: wiping the finder patterns breaks it."""
     rows = qr_matrix(carry.qr_text(URL))

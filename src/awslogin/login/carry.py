@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ QR_BORDER = 4  # quiet zone, in modules: what ISO/IEC 18004 asks for
 # terminal, and the colours below make it right on a light one too.
 _HALF_BLOCKS = {(True, True): "█", (True, False): "▀", (False, True): "▄", (False, False): " "}
 _LIGHT_ON_DARK = "\x1b[97;40m"
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
 _RESET = "\x1b[0m"
 
 COPY_TRIED = (
@@ -57,8 +59,16 @@ def present_url(
         out.write((COPY_TRIED if sent else COPY_IMPOSSIBLE) + "\n")
     if qr:
         colour = _isatty(out) and not env.get("NO_COLOR")
+        drawing = qr_text(url, colour=colour)
         out.write("Or scan this QR code with your phone:\n")
-        out.write(qr_text(url, colour=colour))
+        out.write(drawing)
+        width = len(_SGR.sub("", drawing.split("\n", 1)[0]))
+        columns = _columns(out)
+        if columns is not None and columns < width:
+            out.write(
+                f"The QR code is {width} columns wide but this terminal has {columns}: widen "
+                "the window (or make the font smaller) and it can be scanned.\n"
+            )
     out.flush()
 
 
@@ -120,6 +130,16 @@ def _terminal(out: TextIO) -> Iterator[TextIO | None]:
         yield tty
     finally:
         tty.close()
+
+
+def _columns(stream: TextIO) -> int | None:
+    """The terminal's width when *stream* is a terminal (None otherwise or when unknown)."""
+    if not _isatty(stream):
+        return None
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or None
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _isatty(stream: TextIO) -> bool:
