@@ -138,7 +138,9 @@ def stub(aws_home):
 
 @pytest.fixture(autouse=True)
 def _reset_skew_warning(monkeypatch):
-    monkeypatch.setattr(signin, "_skew_warned", False)
+    from awslogin import signin_errors
+
+    monkeypatch.setattr(signin_errors, "_skew_warned", False)
 
 
 class Sleeps(list):

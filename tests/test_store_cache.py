@@ -117,3 +117,20 @@ def test_delete_all_tokens_only_login_tokens(aws_home) -> None:
 
 def test_delete_all_tokens_without_dir(aws_home) -> None:
     assert cache.delete_all_tokens() == []
+
+
+def test_store_imports_nothing_heavy(aws_home) -> None:
+    """credential-process loads store.config and store.cache on its hot path."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import awslogin.store.config, awslogin.store.cache, awslogin.store.lock\n"
+        "heavy = ['botocore', 'cryptography', 'filelock', 'urllib3', 'http.client',\n"
+        "         'urllib.request', 'requests', 'awslogin.signin', 'awslogin.dpop']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=aws_home.env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == ""

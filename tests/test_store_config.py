@@ -146,7 +146,8 @@ def test_update_empty_section_before_indented_header(aws_home) -> None:
 @pytest.mark.parametrize("bad", [
     ("profile a\nb", "k", "v"), ("profile [a]", "k", "v"), ("profile a", "k\r", "v"),
     ("profile a", "k", "v\nx = y"), ("profile a", "k", "v]"), ("profile a", "k=1", "v"),
-    ("profile a", "", "v"), ("profile a", "k", "a\u2028b"),
+    ("profile a", "", "v"), ("profile a", "k", "a\u2028b"), ("profile a b", "k", "v"),
+    ("profile 'a'", "k", "v"), ("profile", "k", "v"), ("services", "k", "v"),
 ])
 def test_update_refuses_injection(aws_home, bad) -> None:
     write(aws_home, "[default]\n")
@@ -322,3 +323,32 @@ def test_property_edit_keeps_everything_else(aws_home, text, name, key, value) -
     assert all(key_like(ln) for ln in removed)
     if target not in before.sections():
         assert new.startswith(text)
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(text=config_files(), name=st.sampled_from(NAMES), key=st.sampled_from(KEYS),
+       nested=st.dictionaries(st.sampled_from(["endpoint_url", "foo", "x_y"]), value_text,
+                              min_size=1, max_size=3),
+       drop=st.sampled_from(KEYS))
+def test_property_nested_value_and_remove(aws_home, text, name, key, nested, drop) -> None:
+    assume(key != drop)
+    try:
+        before = parse(text)
+    except configparser.Error:
+        assume(False)
+    aws_home.config.write_bytes(text.encode())
+    section = config.section_name(name)
+    config.update_section(section, {key: nested}, remove=(drop,))
+    new = aws_home.config.read_bytes().decode()
+    after = parse(new)
+    target = [s for s in after.sections() if canonical(s) == canonical(section)][-1]
+    assert not after.has_option(target, drop)
+    expected = snapshot(before)
+    expected.setdefault(target, {}).pop(drop, None)
+    expected[target][key] = after.get(target, key)
+    assert snapshot(after) == expected
+    loaded = botocore.configloader.load_config(str(aws_home.config))
+    assert loaded["profiles"][name][key] == nested
+    assert drop not in loaded["profiles"][name]
+    assert config.read_profile(name)[key] == nested

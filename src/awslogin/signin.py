@@ -15,6 +15,7 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,15 +32,20 @@ from awslogin.errors import (
     UsageError,
 )
 from awslogin.log import redact
+from awslogin.signin_errors import (
+    SKEW_WARNING_SECONDS,
+    network_reason,
+    safe_code,
+    service_error,
+    warn_skew,
+)
 
-SKEW_WARNING_SECONDS = 60.0  # offsets beyond this are worth a warning and a retry
 _SKEW_APPLIED_SECONDS = 5.0  # below this the Date header's 1 s resolution is just noise
 _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 8.0
 _TOKEN_PATH = "/v1/token"
 _CONNECT_TIMEOUT = 10
 _READ_TIMEOUT = 30
-_SAFE_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,64}\Z")
 _ARN = re.compile(
     r"arn:(?P<partition>aws(?:-[a-z]+)*):(?P<service>sts|iam)::(?P<account>\d{12})"
     r":(?P<resource>[A-Za-z0-9+=,.@_/:-]+)\Z"
@@ -47,8 +53,6 @@ _ARN = re.compile(
 _MAX_ARN_LENGTH = 2048
 
 _log = logging.getLogger("awslogin.signin")
-_user = logging.getLogger("awslogin")
-_skew_warned = False
 
 
 @dataclass(frozen=True)
@@ -153,70 +157,6 @@ def _token_url_of(client: Any) -> str:
     raise UsageError("botocore did not produce a Sign-In request URL.")  # pragma: no cover
 
 
-# --- errors --------------------------------------------------------------------------------------
-
-_RELOGIN = "Run awslogin login to sign in again."
-_MESSAGES = {
-    "AUTHCODE_EXPIRED": "The sign-in took too long and its code expired. Run awslogin login again.",
-    "TOKEN_EXPIRED": "Your session ended: it reached its maximum duration. " + _RELOGIN,
-    "USER_CREDENTIALS_CHANGED": (
-        "Your session ended because the identity's credentials changed (for example a new "
-        "password). " + _RELOGIN
-    ),
-    "INSUFFICIENT_PERMISSIONS": (
-        "Your identity may not use console credentials for local development: it needs the "
-        "SignInLocalDevelopmentAccess managed policy (or signin:AuthorizeOAuth2Access and "
-        "signin:CreateOAuth2Token). Ask an administrator, then run awslogin login again."
-    ),
-}
-
-
-def _safe(value: Any) -> str:
-    """A service-supplied code fit for a message: short and plain, else dropped."""
-    return value if isinstance(value, str) and _SAFE_CODE.match(value) else ""
-
-
-def _service_error(status: int, shape: str, code: str, *, exchange: bool,
-                   skew: float | None) -> SignInServiceError:
-    message = _MESSAGES.get(code)
-    if message is None and code == "INVALID_REQUEST":
-        if exchange:
-            message = ("AWS Sign-In rejected the sign-in code (INVALID_REQUEST): it is invalid, "
-                       "expired or was already used. Run awslogin login again.")
-        else:
-            message = ("AWS Sign-In rejected the session (INVALID_REQUEST): it is no longer "
-                       "valid, or it was issued by another endpoint. " + _RELOGIN)
-        if skew is not None and abs(skew) > SKEW_WARNING_SECONDS:
-            message += f" Your clock is {_skew_words(skew)} AWS Sign-In: fix the system clock."
-    if message is None and (status == 429 or shape == "TooManyRequestsError"):
-        message = ("AWS Sign-In is throttling requests (HTTP 429) and kept refusing after "
-                   "retries. Wait a minute and try again.")
-    if message is None and status >= 500:
-        message = (f"AWS Sign-In had a server error (HTTP {status}). "
-                   "Try again in a few minutes.")
-    if message is None:
-        detail = ", ".join(x for x in (shape, code) if x) or "no details"
-        message = (f"AWS Sign-In answered with an unexpected error (HTTP {status}, {detail}). "
-                   + (_RELOGIN if status in (400, 401, 403) else "Try again later."))
-    return SignInServiceError(message, code=code, shape=shape, status=status)
-
-
-def _skew_words(offset: float) -> str:
-    seconds = abs(round(offset))
-    return f"{seconds} seconds {'behind' if offset > 0 else 'ahead of'}"
-
-
-def _warn_skew(offset: float) -> None:
-    global _skew_warned
-    if _skew_warned:
-        return
-    _skew_warned = True
-    _user.warning(
-        "Your clock is %s AWS Sign-In; awslogin corrects for it, but other tools may fail: "
-        "fix the system clock.", _skew_words(offset)
-    )
-
-
 # --- the client ----------------------------------------------------------------------
 
 
@@ -258,6 +198,7 @@ class SigninClient:
             abs(clock_offset) >= _SKEW_APPLIED_SECONDS else 0.0
         self._client: Any = None
         self._key: Any = None
+        self._lock = threading.Lock()  # one call at a time: the DPoP hook reads self._key
         self.attempts = 0  # HTTP attempts made by this client (for tests and --debug)
 
     # public calls
@@ -282,6 +223,11 @@ class SigninClient:
     # machinery
 
     def _call(self, token_input: dict[str, str], key: Any, *, exchange: bool) -> TokenResult:
+        with self._lock:
+            return self._call_locked(token_input, key, exchange=exchange)
+
+    def _call_locked(self, token_input: dict[str, str], key: Any, *,
+                     exchange: bool) -> TokenResult:
         attempts = 1 if exchange else self._max_attempts
         made = 0
         skew_retried = False
@@ -325,9 +271,20 @@ class SigninClient:
                 read_timeout=_READ_TIMEOUT,
                 user_agent_extra="awslogin",
             )
-            client = _session(None).create_client(
-                "signin", region_name=self._region, endpoint_url=self.base_url, config=config
-            )
+            import botocore.exceptions
+
+            try:
+                client = _session(None).create_client(
+                    "signin", region_name=self._region, endpoint_url=self.base_url,
+                    config=config,
+                )
+            except botocore.exceptions.ConfigParseError:
+                raise ConfigError(
+                    "The AWS config file cannot be parsed, so AWS Sign-In cannot be called."
+                    " Fix the file and try again."
+                )
+            except ValueError:
+                raise UsageError(f"The Sign-In endpoint {self.base_url!r} is not a valid URL.")
             client.meta.events.register(
                 "before-send.signin.CreateOAuth2Token", self._add_dpop_header
             )
@@ -356,7 +313,7 @@ class SigninClient:
         if abs(offset) >= _SKEW_APPLIED_SECONDS:
             self._applied = offset
         if abs(offset) > SKEW_WARNING_SECONDS:
-            _warn_skew(offset)
+            warn_skew(offset)
         return offset
 
     def _attempt(self, token_input: dict[str, str], key: Any, *, exchange: bool) -> _Attempt:
@@ -376,7 +333,7 @@ class SigninClient:
                        redact(type(exc).__name__))
             outcome.retryable = True
             outcome.error = EndpointUnreachableError(
-                f"Cannot reach AWS Sign-In at {self.token_url} ({_network_reason(exc)}). "
+                f"Cannot reach AWS Sign-In at {self.token_url} ({network_reason(exc)}). "
                 "Check the network, proxy and endpoint settings, then try again."
             )
             return outcome
@@ -399,8 +356,8 @@ class SigninClient:
         metadata = response.get("ResponseMetadata", {})
         headers = metadata.get("HTTPHeaders", {})
         status = int(metadata.get("HTTPStatusCode") or 0)
-        shape = _safe(response.get("Error", {}).get("Code"))
-        code = _safe(response.get("error")) or _safe(response.get("Error", {}).get("error"))
+        shape = safe_code(response.get("Error", {}).get("Code"))
+        code = safe_code(response.get("error")) or safe_code(response.get("Error", {}).get("error"))
         outcome.offset = self._measure(headers, self._clock())
         outcome.code = code
         outcome.retryable = status == 429 or status >= 500 or shape in (
@@ -410,7 +367,7 @@ class SigninClient:
         except ValueError:
             outcome.retry_after = None
         _log.debug("token endpoint answered HTTP %s %s %s", status, shape, code)
-        outcome.error = _service_error(status, shape, code, exchange=exchange,
+        outcome.error = service_error(status, shape, code, exchange=exchange,
                                        skew=outcome.offset)
         return outcome
 
@@ -434,21 +391,6 @@ class SigninClient:
             expires_in=expires_in, refresh_token=values[3], id_token=id_token or None,
             expires_at=expires_at + timedelta(seconds=expires_in),
         )
-
-
-def _network_reason(exc: Exception) -> str:
-    import botocore.exceptions
-
-    if isinstance(exc, (botocore.exceptions.ConnectTimeoutError,
-                        botocore.exceptions.ReadTimeoutError)):
-        return "timed out"
-    if isinstance(exc, botocore.exceptions.SSLError):
-        return "TLS error"
-    if isinstance(exc, botocore.exceptions.ConnectionClosedError):
-        return "connection closed"
-    if isinstance(exc, botocore.exceptions.ProxyConnectionError):
-        return "proxy connection failed"
-    return "connection failed"
 
 
 # --- the identity token --------------------------------------------------------------

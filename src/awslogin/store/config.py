@@ -219,6 +219,13 @@ def _validate(section: str, set_values: dict[str, Any], remove: tuple[str, ...])
     _check("section name", section)
     if not section.strip():
         raise ConfigError("Refusing to write a config section with an empty name.")
+    if section.split(" ", 1)[0] in ("profile", "services", "sso-session") and (
+            _canonical(section) is None or any(c in section for c in "\"'\\")
+            or len(section.split()) != 2):
+        raise ConfigError(
+            f"Refusing to write the config section [{section}]: profile and services names may"
+            " not contain spaces or quotes (other tools could not read them)."
+        )
     for key, value in set_values.items():
         _check_key(key)
         if isinstance(value, dict):
