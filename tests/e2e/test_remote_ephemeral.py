@@ -121,14 +121,21 @@ def setting(aws_home, emulator_factory, tmp_path):
     tmp.mkdir()
     work.mkdir()
     env = dict(aws_home.env, EMULATOR_URL=emu.url, TMPDIR=str(tmp), TERM="xterm")
+    follow = script_dir / "follow-browser"  # a $BROWSER stand-in: follows the redirects
+    follow.write_text(
+        f"#!{sys.executable}\nimport sys, urllib.request\n"
+        "urllib.request.urlopen(sys.argv[1], timeout=30).read()\n"
+    )
+    follow.chmod(0o755)
     watched = (aws_home.root, tmp, work, script_dir)
     return emu, script, env, work, watched
 
 
-def spawn(emu, script: Path, env: dict, work: Path, mode: str) -> pexpect.spawn:
+def spawn(emu, script: Path, env: dict, work: Path, mode: str,
+          flow: tuple[str, ...] = ("--remote",)) -> pexpect.spawn:
     child = pexpect.spawn(
         AWSLOGIN[0],
-        [*AWSLOGIN[1:], "exec", "--ephemeral", "--remote", "--endpoint-url", emu.url,
+        [*AWSLOGIN[1:], "exec", "--ephemeral", *flow, "--endpoint-url", emu.url,
          "--region", "us-east-1", "--", sys.executable, str(script), mode],
         env=env, cwd=str(work), encoding="utf-8", timeout=90, dimensions=(40, 120),
     )
@@ -196,4 +203,18 @@ def test_ctrl_c_at_the_code_prompt_leaves_nothing(setting) -> None:
     child.expect_exact(PROMPT)
     child.sendintr()
     assert finish(child) == 130
+    assert snapshot(*watched) == before
+
+
+def test_same_device_ephemeral_exec_chosen_by_browser_leaves_nothing(setting) -> None:
+    """Either flow: here $BROWSER is set, so the browser on this machine gets the callback."""
+    emu, script, env, work, watched = setting
+    env = dict(env, BROWSER=str(script.parent / "follow-browser"))
+    before = snapshot(*watched)
+    child = spawn(emu, script, env, work, "ok", flow=())
+    child.expect_exact("Signing in with a browser on this machine ($BROWSER is set)")
+    child.expect_exact(f"FIRST {IDENTITY}")
+    child.expect_exact(f"SECOND {IDENTITY}")
+    assert finish(child) == 0, child.logfile_read.getvalue()
+    assert "same-device" in child.logfile_read.getvalue()
     assert snapshot(*watched) == before
