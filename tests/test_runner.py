@@ -134,3 +134,17 @@ def test_signals_are_forwarded_to_the_child(aws_home, sig):
     rest = parent.stdout.read()
     assert parent.wait(30) == 7
     assert f"child got {sig.name}" in rest
+
+
+def test_the_endpoint_stops_when_the_command_ends(aws_home, tmp_path):
+    import http.client
+
+    out = tmp_path / "url"
+    script = ("import os, sys; "
+              "open(sys.argv[1], 'w').write(os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI'])")
+    assert run_command([sys.executable, "-c", script, str(out)], make_creds, region=None) == 0
+    port = int(out.read_text().split(":")[2].split("/")[0])
+    with pytest.raises(OSError):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", "/awslogin/credentials")
+        conn.getresponse()

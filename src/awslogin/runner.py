@@ -140,24 +140,38 @@ def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
         raise AwsloginError(f"Could not run {command[0]}: {exc.strerror}.", exit_code=126)
 
 
-def _wait_forwarding_signals(child: subprocess.Popen) -> int:
-    if threading.current_thread() is not threading.main_thread():
-        return child.wait()
+class _Forwarder:
+    """Forward SIGINT/SIGTERM/SIGHUP to the child; installed before it starts, so none is lost."""
 
-    def forward(signum: int, _frame: object) -> None:
+    def __init__(self) -> None:
+        self.child: subprocess.Popen | None = None
+        self.pending: list[int] = []
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _Forwarder:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in FORWARDED_SIGNALS}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    def _handle(self, signum: int, _frame: object) -> None:
         if signum == signal.SIGINT and _terminal_sends_sigint():
             return  # the terminal sent it to the whole foreground group, child included
+        if self.child is None:
+            self.pending.append(signum)
+            return
         try:
-            child.send_signal(signum)
+            self.child.send_signal(signum)
         except ProcessLookupError:
             pass
 
-    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
-    try:
-        return child.wait()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    def started(self, child: subprocess.Popen) -> None:
+        self.child = child
+        for signum in self.pending:
+            self._handle(signum, None)
 
 
 def run_command(
@@ -183,6 +197,8 @@ def run_command(
         )
         for note in notes:
             logging.getLogger("awslogin").warning("awslogin: %s.", note)
-        child = _start(command, env)
-        code = _wait_forwarding_signals(child)
+        with _Forwarder() as forwarder:
+            child = _start(command, env)
+            forwarder.started(child)
+            code = child.wait()
     return 128 - code if code < 0 else code
