@@ -198,9 +198,9 @@ def refresh_endpoint(session: Session, token: dict[str, Any]) -> str:
         return recorded.rstrip("/")
     from awslogin import signin
 
+    # botocore's order: the token's signInRegion, then its `region` setting (env, profile).
     region = (
         token.get("signInRegion")
-        or os.environ.get("AWS_REGION")
         or os.environ.get("AWS_DEFAULT_REGION")
         or session.settings.get("region")
     )

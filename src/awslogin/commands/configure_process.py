@@ -47,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
         values["region"] = region
     config.update_section(config.section_name(target), values)
     sys.stdout.write(_explain(source, target, values, str(config.config_path())))
+    if "region" not in values:
+        sys.stdout.write(
+            f"\nNote: the profile {source} has no region, so neither has {target}; tools will "
+            f"want one: aws configure set region REGION --profile {target}\n"
+        )
     if shutil.which("awslogin") is None:
         sys.stdout.write(
             "\nNote: 'awslogin' is not on this shell's PATH; tools run credential_process "
