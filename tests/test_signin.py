@@ -545,3 +545,19 @@ def test_emulator_clock_skew_corrected(emulator_factory, aws_home, caplog) -> No
     assert any("ahead of AWS Sign-In" in r.getMessage() for r in caplog.records)
     c.refresh(client_id=SAME_DEVICE, refresh_token=token.refresh_token, key=key)
     assert c.attempts == 3
+
+
+def test_offset_follows_the_latest_measurement(stub) -> None:
+    stub.skew = 600.0
+    key = dpop.generate_key()
+    c, _ = client(stub.url)
+    c.refresh(client_id=SAME_DEVICE, refresh_token=REFRESH_TOKEN, key=key)
+    assert abs(c.clock_offset - 600) < 5
+    stub.skew = 0.0  # the clock was fixed
+    stub.max_iat_skew = 60
+    c.refresh(client_id=SAME_DEVICE, refresh_token=REFRESH_TOKEN, key=key)  # still +600: refused
+    c.refresh(client_id=SAME_DEVICE, refresh_token=REFRESH_TOKEN, key=key)
+    assert abs(c.clock_offset) < 5
+    assert len(stub.requests) == 4  # one refused proof, then straight through
+    iat = json.loads(b64d(stub.requests[-1]["dpop"].split(".")[1]))["iat"]
+    assert abs(iat - time.time()) < 10

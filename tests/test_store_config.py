@@ -352,3 +352,36 @@ def test_property_nested_value_and_remove(aws_home, text, name, key, nested, dro
     assert loaded["profiles"][name][key] == nested
     assert drop not in loaded["profiles"][name]
     assert config.read_profile(name)[key] == nested
+
+
+EDITOR = """
+import os, sys, time
+from awslogin.store import config
+name, go = sys.argv[1], sys.argv[2]
+print("ready", flush=True)
+while not os.path.exists(go):  # start together, so the edits really contend
+    time.sleep(0.001)
+for i in range(40):
+    config.update_section(config.section_name(name), {"counter": str(i)})
+print("done", flush=True)
+"""
+
+
+def test_concurrent_edits_of_different_profiles_all_land(aws_home, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    write(aws_home, "# shared file\n[default]\nregion = us-east-1\n")
+    go = tmp_path / "go"
+    names = [f"p{i}" for i in range(6)]
+    procs = [subprocess.Popen([sys.executable, "-c", EDITOR, n, str(go)], env=aws_home.env,
+                              stdout=subprocess.PIPE, text=True) for n in names]
+    for proc in procs:
+        assert proc.stdout.readline().strip() == "ready"
+    go.touch()
+    for proc in procs:
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0 and out.strip() == "done"
+    for name in names:  # without the edit lock, most of these lose their later writes
+        assert config.read_profile(name) == {"counter": "39"}
+    assert aws_home.config.read_text().startswith("# shared file\n[default]\nregion = us-east-1\n")

@@ -310,8 +310,8 @@ class SigninClient:
             return None
         offset = service - local
         self.clock_offset = offset
-        if abs(offset) >= _SKEW_APPLIED_SECONDS:
-            self._applied = offset
+        # the offset is measured against the bare clock, so it replaces (not adds to) the old one
+        self._applied = offset if abs(offset) >= _SKEW_APPLIED_SECONDS else 0.0
         if abs(offset) > SKEW_WARNING_SECONDS:
             warn_skew(offset)
         return offset
