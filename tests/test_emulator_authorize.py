@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from conftest import start_emulator, stop_emulator
 from test_emulator_support import (
     CROSS_DEVICE,
     DEFAULT_ARN,
@@ -27,6 +26,7 @@ from test_emulator_support import (
     get,
     pkce,
     query_of,
+    running,
 )
 
 ROOT = "arn:aws:iam::444455556666:root"
@@ -35,16 +35,14 @@ USER = "arn:aws:iam::444455556666:user/ops/bob"
 
 @pytest.fixture(scope="module")
 def auto():
-    e = start_emulator("--auto-approve")
-    yield e.url
-    stop_emulator(e)
+    with running("--auto-approve") as e:
+        yield e.url
 
 
 @pytest.fixture(scope="module")
 def manual():
-    e = start_emulator("--identity", DEFAULT_ARN, "--identity", USER, "--identity", ROOT)
-    yield e.url
-    stop_emulator(e)
+    with running("--identity", DEFAULT_ARN, "--identity", USER, "--identity", ROOT) as e:
+        yield e.url
 
 
 def b64url_decode(text: str) -> bytes:

@@ -17,6 +17,7 @@ from test_emulator_support import (
     exchange,
     post_token,
     refresh,
+    running,
     sts_client,
 )
 from test_emulator_token import assert_error, code_body, refresh_body
@@ -24,9 +25,8 @@ from test_emulator_token import assert_error, code_body, refresh_body
 
 @pytest.fixture(scope="module")
 def emu():
-    e = start_emulator("--auto-approve")
-    yield e
-    stop_emulator(e)
+    with running("--auto-approve") as e:
+        yield e
 
 
 @pytest.fixture

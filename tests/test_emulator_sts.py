@@ -12,13 +12,13 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from awslogin.emulator import sigv4
-from conftest import start_emulator, stop_emulator
 from test_emulator_support import (
     DEFAULT_ARN,
     HTTP,
     DpopKey,
     auto_authorize,
     exchange,
+    running,
     set_faults,
     sts_client,
 )
@@ -29,9 +29,8 @@ FORM = "application/x-www-form-urlencoded; charset=utf-8"
 
 @pytest.fixture(scope="module")
 def emu():
-    e = start_emulator("--auto-approve", "--access-token-ttl", "3600")
-    yield e
-    stop_emulator(e)
+    with running("--auto-approve", "--access-token-ttl", "3600") as e:
+        yield e
 
 
 @pytest.fixture

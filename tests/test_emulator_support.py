@@ -13,6 +13,8 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -24,10 +26,25 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from conftest import Emulator, start_emulator, stop_emulator
+
 SAME_DEVICE = "arn:aws:signin:::devtools/same-device"
 CROSS_DEVICE = "arn:aws:signin:::devtools/cross-device"
 DEFAULT_ARN = "arn:aws:sts::111122223333:assumed-role/Developer/alice"
 HTTP = urllib3.PoolManager(retries=False)
+
+
+@contextmanager
+def running(*args: str) -> Iterator[Emulator]:
+    """An emulator for a whole module; it must still be running when the module is done."""
+    emu = start_emulator(*args)
+    try:
+        yield emu
+        assert emu.process.poll() is None, (
+            f"the emulator died: {''.join(emu.stderr_lines)[-3000:]}"
+        )
+    finally:
+        stop_emulator(emu)
 
 
 def b64url(data: bytes) -> str:

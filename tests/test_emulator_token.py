@@ -19,6 +19,7 @@ from test_emulator_support import (
     exchange,
     post_token,
     refresh,
+    running,
     set_faults,
     signin_client,
     stats,
@@ -31,9 +32,8 @@ NO_FAULTS = {"throttle_next": 0, "error_next": 0, "latency_ms": 0, "clock_offset
 
 @pytest.fixture(scope="module")
 def shared():
-    emu = start_emulator("--auto-approve")
-    yield emu
-    stop_emulator(emu)
+    with running("--auto-approve") as emu:
+        yield emu
 
 
 @pytest.fixture
@@ -248,3 +248,12 @@ def test_identity_fault_options_at_start() -> None:
         assert_error(r, 403, "INSUFFICIENT_PERMISSIONS", "AccessDeniedException")
     finally:
         stop_emulator(emu)
+
+
+def test_operator_endpoints_refuse_web_pages(base) -> None:
+    from test_emulator_support import HTTP
+
+    r = HTTP.request("POST", f"{base}/__emulator/faults", body=b'{"error_next": 5}',
+                     headers={"Content-Type": "text/plain", "Origin": "http://evil.example"})
+    assert r.status == 403
+    assert set_faults(base)["error_next"] == 0

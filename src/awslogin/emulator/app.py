@@ -68,9 +68,12 @@ class RequestLog:
                 pass
 
 
-def _loopback(request: Request) -> bool:
+def _operator_allowed(request: Request) -> bool:
+    """Loopback callers only, and never a web page (browsers send `Origin` on a POST)."""
     host = request.client.host if request.client else ""
-    return host == "::1" or host.startswith("127.")
+    loopback = host == "::1" or host.startswith("127.")
+    origin = request.headers.get("origin")
+    return loopback and (origin is None or origin == f"{request.url.scheme}://{request.url.netloc}")
 
 
 def _apply_faults(store: Store, changes: object) -> str | None:
@@ -143,7 +146,7 @@ def build_app(store: Store, *, log_stream: TextIO | None = None) -> Any:
         )
 
     async def stats(request: Request) -> Response:
-        if not _loopback(request):
+        if not _operator_allowed(request):
             return JSONResponse({"message": "Loopback only."}, status_code=403)
         with store.lock:
             s = store.stats
@@ -156,7 +159,7 @@ def build_app(store: Store, *, log_stream: TextIO | None = None) -> Any:
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     async def faults(request: Request) -> Response:
-        if not _loopback(request):
+        if not _operator_allowed(request):
             return JSONResponse({"message": "Loopback only."}, status_code=403)
         try:
             changes = json.loads(await request.body() or b"{}")
