@@ -96,3 +96,26 @@ def test_exit_code_env_flag_and_missing_session(aws_home, emulator):
     assert out.returncode == 127 and "not found" in out.stderr
     out = run_exec(aws_home.env)
     assert out.returncode == 2 and "after '--'" in out.stderr
+
+
+def test_ctrl_c_at_the_terminal_reaches_the_command(aws_home, emulator):
+    import pexpect
+
+    emulator_login(emulator.url)
+    child_script = textwrap.dedent("""
+        import signal, sys
+        signal.signal(signal.SIGINT, lambda *_: (print("child got SIGINT", flush=True),
+                                                 sys.exit(5)))
+        print("ready", flush=True)
+        while True:
+            signal.pause()
+    """)
+    term = pexpect.spawn(AWSLOGIN[0], [*AWSLOGIN[1:], "exec", "--", sys.executable, "-c",
+                                       child_script], env=aws_home.env, encoding="utf-8",
+                         timeout=60)
+    term.expect("ready")
+    term.sendintr()
+    term.expect("child got SIGINT")
+    term.expect(pexpect.EOF)
+    term.close()
+    assert term.exitstatus == 5
