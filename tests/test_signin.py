@@ -247,12 +247,38 @@ def test_error_mapping(stub, answer, code, words) -> None:
         assert "signin:CreateOAuth2Token" in message
 
 
-def test_incomplete_response(stub) -> None:
-    stub.answers.append({"accessToken": {"accessKeyId": "A"}, "expiresIn": 900})
-    c, _ = client(stub.url)
+@pytest.mark.parametrize("body", [
+    {"accessToken": {"accessKeyId": "A"}, "expiresIn": 900},
+    {**success(), "expiresIn": "900"},
+    {**success(), "refreshToken": ""},
+    {**success(), "idToken": 5},
+])
+def test_incomplete_response(stub, body) -> None:
+    stub.answers += [body] * 4
+    c, sleeps = client(stub.url, max_attempts=3)
     with pytest.raises(SignInServiceError) as err:
         c.refresh(client_id=SAME_DEVICE, refresh_token=REFRESH_TOKEN, key=dpop.generate_key())
     assert "incomplete" in str(err.value)
+    assert len(stub.requests) == 3 and len(sleeps) == 2
+
+
+@pytest.mark.parametrize("answer", [
+    (502, {"Content-Type": "text/html"}, b"<html>Bad Gateway</html>"),
+    (200, {}, b"<html>captive portal</html>"),
+    (200, {}, b"not json at all {"),
+])
+def test_garbled_responses_are_plain_errors(stub, answer) -> None:
+    stub.answers += [answer] * 4
+    c, sleeps = client(stub.url, max_attempts=2)
+    with pytest.raises(SignInServiceError) as err:
+        c.refresh(client_id=SAME_DEVICE, refresh_token=REFRESH_TOKEN, key=dpop.generate_key())
+    assert "<html>" not in str(err.value)
+    assert len(stub.requests) == 2 and len(sleeps) == 1  # a refresh tries again
+    c, sleeps = client(stub.url)
+    with pytest.raises(SignInServiceError):
+        c.exchange_code(client_id=SAME_DEVICE, code="c", code_verifier="v" * 43,
+                        redirect_uri="http://127.0.0.1:5/oauth/callback", key=dpop.generate_key())
+    assert sleeps == [] and len(stub.requests) == 3  # the exchange never does
 
 
 def test_unreachable_names_endpoint_and_retries(aws_home) -> None:

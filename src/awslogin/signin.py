@@ -164,7 +164,7 @@ def _token_url_of(client: Any) -> str:
 class _Attempt:
     """One HTTP attempt's outcome."""
 
-    output: dict[str, Any] | None = None
+    result: TokenResult | None = None
     error: AwsloginError | None = None
     retryable: bool = False
     retry_after: float | None = None
@@ -234,8 +234,8 @@ class SigninClient:
         while True:
             made += 1
             outcome = self._attempt(token_input, key, exchange=exchange)
-            if outcome.output is not None:
-                return self._result(outcome)
+            if outcome.result is not None:
+                return outcome.result
             skewed = (outcome.offset is not None
                       and abs(outcome.offset - outcome.applied) > SKEW_WARNING_SECONDS)
             if outcome.code == "INVALID_REQUEST" and skewed and not skew_retried:
@@ -263,6 +263,7 @@ class SigninClient:
         if self._client is None:
             import botocore
             import botocore.config
+            import botocore.exceptions
 
             config = botocore.config.Config(
                 signature_version=botocore.UNSIGNED,
@@ -271,8 +272,6 @@ class SigninClient:
                 read_timeout=_READ_TIMEOUT,
                 user_agent_extra="awslogin",
             )
-            import botocore.exceptions
-
             try:
                 client = _session(None).create_client(
                     "signin", region_name=self._region, endpoint_url=self.base_url,
@@ -318,6 +317,7 @@ class SigninClient:
 
     def _attempt(self, token_input: dict[str, str], key: Any, *, exchange: bool) -> _Attempt:
         import botocore.exceptions
+        import botocore.parsers
 
         client = self._botocore_client()
         self._key = key
@@ -337,7 +337,7 @@ class SigninClient:
                 "Check the network, proxy and endpoint settings, then try again."
             )
             return outcome
-        except botocore.exceptions.BotoCoreError as exc:
+        except (botocore.exceptions.BotoCoreError, botocore.parsers.ResponseParserError) as exc:
             outcome.retryable = not exchange
             outcome.error = SignInServiceError(
                 f"AWS Sign-In at {self.token_url} sent a response awslogin cannot read "
@@ -349,7 +349,13 @@ class SigninClient:
         outcome.offset = self._measure(metadata.get("HTTPHeaders", {}),
                                        outcome.local_at_response)
         output = response.get("tokenOutput")
-        outcome.output = output if isinstance(output, dict) else {}
+        outcome.result = self._result(output, outcome.local_at_response)
+        if outcome.result is None:
+            outcome.retryable = not exchange
+            outcome.error = SignInServiceError(
+                f"AWS Sign-In at {self.token_url} returned an incomplete token response. "
+                "Try again; if it persists, run awslogin login."
+            )
         return outcome
 
     def _failed(self, response: dict[str, Any], outcome: _Attempt, *, exchange: bool) -> _Attempt:
@@ -371,8 +377,10 @@ class SigninClient:
                                        skew=outcome.offset)
         return outcome
 
-    def _result(self, outcome: _Attempt) -> TokenResult:
-        output = outcome.output or {}
+    @staticmethod
+    def _result(output: Any, local_at_response: float) -> TokenResult | None:
+        """The TokenResult of a 200 response's `tokenOutput`; None when it is incomplete."""
+        output = output if isinstance(output, dict) else {}
         access = output.get("accessToken")
         access = access if isinstance(access, dict) else {}
         values = [access.get("accessKeyId"), access.get("secretAccessKey"),
@@ -381,11 +389,8 @@ class SigninClient:
         id_token = output.get("idToken")
         if not all(isinstance(v, str) and v for v in values) or not isinstance(expires_in, int) \
                 or expires_in <= 0 or not (id_token is None or isinstance(id_token, str)):
-            raise SignInServiceError(
-                f"AWS Sign-In at {self.token_url} returned an incomplete token response. "
-                "Try again; if it persists, run awslogin login."
-            )
-        expires_at = datetime.fromtimestamp(outcome.local_at_response, timezone.utc)
+            return None
+        expires_at = datetime.fromtimestamp(local_at_response, timezone.utc)
         return TokenResult(
             access_key_id=values[0], secret_access_key=values[1], session_token=values[2],
             expires_in=expires_in, refresh_token=values[3], id_token=id_token or None,
