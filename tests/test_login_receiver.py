@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import logging
 import socket
 import threading
 import time
@@ -233,3 +234,22 @@ def test_fixed_port_is_used_and_released() -> None:
     # released: it can be bound again at once
     with CallbackReceiver(port) as r2:
         assert r2.port == port
+
+
+def test_debug_log_never_shows_the_code(caplog, monkeypatch) -> None:
+    caplog.set_level(logging.DEBUG, logger="awslogin")
+    # attach directly: the CLI's logging setup may have stopped propagation in this process
+    logger = logging.getLogger("awslogin.login.receiver")
+    logger.addHandler(caplog.handler)
+    monkeypatch.setattr(logger, "level", logging.DEBUG)
+    with CallbackReceiver() as r:
+        r.start(STATE)
+        with socket.create_connection(("127.0.0.1", r.port), timeout=10) as bad:
+            # a malformed request line quoting a code: answered 400, logged without it
+            bad.sendall(b"GET /oauth/callback?code=SECRETCODE1 HTTP/9 extra\r\n\r\n")
+            assert b"400" in bad.recv(1024)
+        get(r.port, f"/oauth/callback?code=SECRETCODE2&state={STATE}")
+        assert r.wait(time.monotonic() + 30) == "SECRETCODE2"
+    logger.removeHandler(caplog.handler)
+    assert "callback receiver" in caplog.text
+    assert "SECRETCODE" not in caplog.text

@@ -176,9 +176,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_PATCH = _answer
 
+    # The request line holds the code, and error messages quote it: log neither.
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("callback receiver: %s -> %s", self.command, code)
+
+    def log_error(self, format: str, *args: object) -> None:  # noqa: A002
+        log.debug("callback receiver: malformed request (%s)", args[0] if args else "")
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        # The request line holds the code: log only the method and the status.
-        log.debug("callback receiver: %s -> %s", self.command, args[1] if len(args) > 1 else "")
+        log.debug("callback receiver: event")
 
 
 class CallbackReceiver:
