@@ -331,3 +331,29 @@ def test_debug_output_has_no_secrets(aws_home, emulator) -> None:
     token = json.loads(cache_file(aws_home).read_text())
     assert token["dpopKey"] not in result.stderr
     assert os.environ.get("AWS_ACCESS_KEY_ID") is None
+
+
+def test_ctrl_c_while_waiting_for_the_browser_writes_nothing(aws_home, emulator) -> None:
+    import pexpect
+
+    aws_home.config.write_text(LIVED_IN)
+    before = snapshot(aws_home)
+    child = pexpect.spawn(
+        AWSLOGIN[0], [*AWSLOGIN[1:], "login", "--no-browser", "--endpoint-url", emulator.url,
+                      "--region", "us-east-1"],
+        env=dict(aws_home.env, TERM="xterm"), encoding="utf-8", timeout=60,
+        dimensions=(50, 300),
+    )
+    child.expect(r"(?m)^(http://127\.0\.0\.1:\d+/v1/authorize\?\S+)\r?$")
+    url = child.match.group(1)
+    child.expect_exact("Waiting for the sign-in")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert "cancelled" in child.before and "nothing was changed" in child.before
+    assert "Traceback" not in child.before
+    assert snapshot(aws_home) == before
+    port = urlsplit(parse_qs(urlsplit(url).query)["redirect_uri"][0]).port
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
