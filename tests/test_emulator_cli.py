@@ -163,3 +163,14 @@ def test_emulator_imports_nothing_of_the_client() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.replace("'", '"')) == []
+
+
+def test_log_lines_cannot_be_forged() -> None:
+    emu = start_emulator()
+    try:
+        assert get(f"{emu.url}/x%0AGET%20/v1/token%20200%201.0ms").status == 404
+        assert wait_for(lambda: len(emu.stderr_lines) >= 1)
+    finally:
+        stop_emulator(emu)
+    lines = "".join(emu.stderr_lines).strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("GET /x\\n") and " 404 " in lines[0]

@@ -26,6 +26,11 @@ _INT_FAULTS = ("throttle_next", "error_next", "latency_ms")
 _ARN_FAULTS = ("credentials_changed", "insufficient_permissions")
 
 
+def _printable(text: str) -> str:
+    """One short line whatever the input (no CR/LF or control characters reach the log)."""
+    return text.encode("unicode_escape").decode("ascii")[:200]
+
+
 class RequestLog:
     """ASGI middleware: one stderr line per request (method, path, status, ms) and `Date`.
 
@@ -58,8 +63,8 @@ class RequestLog:
             await self.app(scope, receive, send_with_date)
         finally:
             elapsed = (time.perf_counter() - start) * 1000
-            note = (scope.get("state") or {}).get("log_note")
-            path = scope["path"].encode("unicode_escape").decode("ascii")[:200]
+            note = _printable(str((scope.get("state") or {}).get("log_note") or ""))
+            path = _printable(scope["path"])
             line = f"{scope['method']} {path} {status[0]} {elapsed:.1f}ms"
             try:
                 print(f"{line} {note}" if note else line, file=self.stream or sys.stderr,

@@ -116,7 +116,7 @@ def _build_server(args: argparse.Namespace, identities: list[Identity], base_url
     )
     config = uvicorn.Config(
         build_app(Store(settings, faults)),
-        log_level="debug" if getattr(args, "debug", False) else "warning",
+        log_level="info" if getattr(args, "debug", False) else "warning",
         access_log=False,
         date_header=False,
         server_header=False,

@@ -58,7 +58,7 @@ def _parse_form(raw: bytes) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for name, values in pairs.items():
         if len(values) != 1:
-            raise invalid(f"{name} appears more than once.")
+            raise invalid("A form field appears more than once.")
         body[_FORM_NAMES.get(name, name)] = values[0]
     return body
 
