@@ -253,3 +253,13 @@ def test_debug_log_never_shows_the_code(caplog, monkeypatch) -> None:
     logger.removeHandler(caplog.handler)
     assert "callback receiver" in caplog.text
     assert "SECRETCODE" not in caplog.text
+
+
+def test_a_failing_connection_prints_no_traceback(capfd) -> None:
+    with CallbackReceiver() as r:
+        try:
+            raise BrokenPipeError(32, "Broken pipe")
+        except BrokenPipeError:
+            r._server.handle_error(None, ("127.0.0.1", 1))
+    captured = capfd.readouterr()
+    assert captured.out == "" and captured.err == ""

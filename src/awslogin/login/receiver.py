@@ -15,6 +15,7 @@ import html
 import logging
 import socket
 import socketserver
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -128,6 +129,10 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     def __init__(self, port: int, receiver: CallbackReceiver) -> None:
         self.receiver = receiver
         super().__init__(("127.0.0.1", port), _Handler, bind_and_activate=True)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up early is no one's problem; never print a traceback.
+        log.debug("callback receiver: connection failed (%s)", type(sys.exc_info()[1]).__name__)
 
 
 class _Handler(BaseHTTPRequestHandler):
