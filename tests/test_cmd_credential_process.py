@@ -121,3 +121,48 @@ def test_failures_are_one_plain_sentence_and_no_output(aws_home, setup, words):
     assert out.returncode != 0 and out.stdout == ""
     assert words in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+ARN_B = "arn:aws:iam::444455556666:user/bob"
+CONFIGS = {
+    "plain": f"[profile p]\nlogin_session = {ARN}\nregion = us-east-1\n",
+    "colon": f"[profile p]\nlogin_session: {ARN}\n",
+    "upper-key": f"[profile p]\nLOGIN_SESSION = {ARN}\n",
+    "comments": f"# top\n; semi\n[profile p]\n  # indented comment\nlogin_session = {ARN}\n",
+    "crlf": f"[profile p]\r\nlogin_session = {ARN}\r\nregion = x\r\n",
+    "nested-s3": f"[profile p]\ns3 =\n  addressing_style = path\nlogin_session = {ARN}\n",
+    "continued": f"[profile p]\nlogin_session = {ARN}\n  more\n",
+    "blank-then-continued": f"[profile p]\nlogin_session = {ARN}\n\n  more\n",
+    "indented-first": f"[profile p]\n  login_session = {ARN}\n",
+    "duplicate-key": f"[profile p]\nlogin_session = {ARN}\nlogin_session = {ARN_B}\n",
+    "duplicate-section": f"[profile p]\nlogin_session = {ARN}\n[profile p]\nregion = x\n",
+    "dup-elsewhere": f"[profile p]\nlogin_session = {ARN}\n[profile q]\na = 1\na = 2\n",
+    "no-header": f"login_session = {ARN}\n[profile p]\nlogin_session = {ARN}\n",
+    "variant-header": (f"[profile p]\nlogin_session = {ARN}\n"
+                       f"[profile  p]\nlogin_session = {ARN_B}\n"),
+    "quoted-header": f'[profile "p"]\nlogin_session = {ARN_B}\n',
+    "DEFAULT": f"[DEFAULT]\nlogin_session = {ARN_B}\n[profile p]\nregion = x\n",
+    "garbage-line": f"[profile p]\nlogin_session = {ARN}\nnot an option\n",
+    "empty-value": "[profile p]\nlogin_session =\n",
+    "inline-semicolon": f"[profile p]\nlogin_session = {ARN} ; note\n",
+    "header-trailing": f"[profile p] junk\nlogin_session = {ARN}\n",
+    "other-profile": f"[profile q]\nlogin_session = {ARN}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_fast_config_reader_never_disagrees_with_configparser(aws_home, name):
+    from awslogin.commands.credential_process import _login_session
+    from awslogin.errors import ConfigError
+    from awslogin.store import config
+
+    aws_home.config.write_bytes(CONFIGS[name].encode())
+    fast = _login_session("p")
+    try:
+        full = config.read_profile("p").get("login_session")
+    except ConfigError:
+        full = "<error>"
+    if fast is not None:  # None means "not sure": the full command decides
+        assert fast == full
+    if name in ("plain", "colon", "upper-key", "comments", "crlf", "nested-s3"):
+        assert fast == ARN  # the common shapes do take the fast path

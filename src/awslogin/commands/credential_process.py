@@ -2,9 +2,9 @@
 
 This runs once per tool process, so it is the hot path. `run` is the full command (refresh,
 every error message). `fast_path` answers the common case, a cache hit, with nothing but
-``json``, ``configparser``, ``hashlib`` and ``datetime``, before argparse and the rest of the
-CLI load; whenever anything is unusual it returns None and the full command takes over, so it
-can only ever print what `run` would print.
+``json`` and ``datetime``, before argparse and the rest of the CLI load; whenever anything is
+unusual it returns None and the full command takes over, so it can only ever print what `run`
+would print.
 """
 
 from __future__ import annotations
@@ -42,24 +42,63 @@ def _path(variable: str, *default: str) -> str:
     return os.path.expanduser(os.path.expandvars(raw))
 
 
-def _login_session(profile: str) -> str | None:
-    import configparser
+def _option(line: str) -> tuple[str, str] | None:
+    """``key = value`` / ``key: value`` split at the first delimiter, as configparser does."""
+    cut = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
+    if cut <= 0 or not line[:cut].strip():
+        return None
+    return line[:cut].strip().lower(), line[cut + 1:].strip()
 
-    parser = configparser.RawConfigParser()
+
+def _login_session(profile: str) -> str | None:
+    """``login_session`` of *profile*, read the way configparser reads it, or None if unsure.
+
+    configparser itself costs more to import than this whole path may take, so this reads the
+    plain, common shape of the file line by line and gives up (None: the full command reads
+    it with configparser) on anything where the two could disagree: duplicates, options before
+    a section, indented lines that do not continue an option, a header spelled another way.
+    """
     try:
-        if not parser.read(_path("AWS_CONFIG_FILE", "config"), encoding="utf-8"):
-            return None
-    except (configparser.Error, OSError, UnicodeDecodeError):
+        with open(_path("AWS_CONFIG_FILE", "config"), encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
         return None
     wanted = "default" if profile == "default" else f"profile {profile}"
-    # Only the plain spelling of the header, and only when no variant spelling
-    # (`[profile  x]`, `[profile "x"]`, both default forms) could compete for it.
-    variants = [s for s in parser.sections() if s.split() and s.split()[-1].strip("\"'") ==
-                profile]
+    seen: set[tuple[str, str]] = set()
+    headers: list[str] = []
+    section: str | None = None
+    last_option: str | None = None
+    found: str | None = None
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if raw[0].isspace():  # a continuation line of the last option
+            if last_option is None or (section == wanted and last_option == "login_session"):
+                return None
+            continue
+        if line.startswith("["):
+            end = line.rfind("]")
+            if end < 2:
+                return None
+            section, last_option = line[1:end], None
+            if section in headers:
+                return None  # configparser refuses duplicate sections
+            headers.append(section)
+            continue
+        option = _option(line)
+        if section is None or option is None or (section, option[0]) in seen:
+            return None  # configparser raises for these: let it say so
+        seen.add((section, option[0]))
+        last_option = option[0]
+        if section == wanted and option[0] == "login_session":
+            found = option[1]
+    if "DEFAULT" in headers:
+        return None  # configparser copies its keys into every section
+    variants = [h for h in headers if h.split() and h.split()[-1].strip("\"'") == profile]
     if variants != [wanted]:
         return None
-    value = parser.get(wanted, "login_session", fallback="").strip()
-    return value or None
+    return found or None
 
 
 def fast_path(argv: list[str]) -> int | None:
@@ -85,11 +124,17 @@ def fast_path(argv: list[str]) -> int | None:
 
 
 def _cached_document(login_session: str) -> str | None:
-    import hashlib
     import json
     from datetime import datetime, timezone
 
-    key = hashlib.sha256(login_session.encode("utf-8")).hexdigest()
+    try:  # CPython's own SHA-256: hashlib would load OpenSSL, which costs milliseconds here
+        from _sha2 import sha256  # Python >= 3.12
+    except ImportError:
+        try:
+            from _sha256 import sha256  # Python 3.10, 3.11
+        except ImportError:
+            from hashlib import sha256
+    key = sha256(login_session.encode("utf-8")).hexdigest()
     cache_dir = _path("AWS_LOGIN_CACHE_DIRECTORY", "login", "cache")
     with open(os.path.join(cache_dir, key + ".json"), "rb") as f:
         token = json.loads(f.read())
