@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import signal
 import socket
 import sys
@@ -69,10 +70,11 @@ def _serve(args: argparse.Namespace, stop_requested: list[int], handler_target: 
         sock = _bind(args.host, args.port)
     except (OSError, UnicodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        return _fail(
-            f"cannot listen on {args.host}:{args.port} ({reason}). "
-            "Choose another --port (0 picks a free one)."
-        )
+        if getattr(exc, "errno", None) == errno.EADDRINUSE:
+            hint = "Choose another --port (0 picks a free one)."
+        else:
+            hint = "Check --host (default 127.0.0.1) and --port."
+        return _fail(f"cannot listen on {args.host}:{args.port} ({reason}). {hint}")
     with contextlib.closing(sock):
         port = sock.getsockname()[1]
         host = f"[{args.host}]" if ":" in args.host else args.host
