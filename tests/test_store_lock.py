@@ -99,3 +99,21 @@ def test_released_after_exception(aws_home) -> None:
         raise RuntimeError("boom")
     with session_lock(SESSION, timeout=1):
         pass
+
+
+def test_unwritable_cache_dir_is_a_plain_error(aws_home, tmp_path, monkeypatch) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        blocker = tmp_path / "file"
+        blocker.write_text("not a directory")
+        monkeypatch.setenv("AWS_LOGIN_CACHE_DIRECTORY", str(blocker / "cache"))
+    else:
+        locked = tmp_path / "ro"
+        locked.mkdir(mode=0o500)
+        monkeypatch.setenv("AWS_LOGIN_CACHE_DIRECTORY", str(locked / "cache"))
+    from awslogin.errors import CacheError
+
+    with pytest.raises(CacheError) as err, session_lock(SESSION, timeout=1):
+        pass
+    assert "lock file" in str(err.value)

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-from awslogin.errors import AwsloginError
+from awslogin.errors import AwsloginError, CacheError
 from awslogin.store.atomic import ensure_private_dir
 from awslogin.store.cache import cache_dir, cache_key
 
@@ -49,13 +49,15 @@ def session_lock(login_session: str, timeout: float = 60) -> Iterator[None]:
         raise _busy()
     try:
         directory = cache_dir()
-        ensure_private_dir(directory)
         path = directory / f"{key}.lock"
         file_lock = filelock.FileLock(str(path), mode=0o600, thread_local=False)
         try:
+            ensure_private_dir(directory)
             file_lock.acquire(timeout=max(deadline - time.monotonic(), 0))
         except filelock.Timeout:
             raise _busy()
+        except OSError as exc:
+            raise CacheError(f"Cannot create the lock file {path}: {exc.strerror}.")
         try:
             _tighten(path)
             yield
