@@ -426,6 +426,18 @@ def test_resolve_overrides(aws_home, monkeypatch) -> None:
     assert signin.resolve_endpoint("us-east-1") == "http://127.0.0.1:4444"
 
 
+def test_standard_endpoint_ignores_overrides(aws_home, monkeypatch) -> None:
+    aws_home.config.write_text("[default]\nendpoint_url = http://127.0.0.1:1111\n")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SIGNIN", "http://127.0.0.1:4444")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:3333")
+    assert signin.standard_endpoint("eu-west-1") == "https://eu-west-1.signin.aws.amazon.com"
+    assert signin.standard_endpoint("cn-north-1") == "https://cn-north-1.signin.amazonaws.cn"
+    monkeypatch.delenv("AWS_ENDPOINT_URL_SIGNIN")
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    aws_home.config.write_text("")
+    assert signin.standard_endpoint("eu-west-1") == signin.resolve_endpoint("eu-west-1")
+
+
 def test_resolve_bad_input(aws_home) -> None:
     with pytest.raises(UsageError):
         signin.resolve_endpoint("us-east-1", endpoint_url="ftp://x")

@@ -129,6 +129,32 @@ def resolve_endpoint(
     return _check_url(url[: -len(_TOKEN_PATH)] if url.endswith(_TOKEN_PATH) else url)
 
 
+def standard_endpoint(region: str) -> str:
+    """The Sign-In base URL of *region*'s partition, ignoring every endpoint setting.
+
+    Use this (not `client.meta.endpoint_url`, which differs for `signin`) to tell whether an
+    endpoint is the standard one.
+    """
+    import botocore
+    import botocore.config
+    import botocore.exceptions
+
+    session = _session(None)
+    session.set_config_variable("ignore_configured_endpoint_urls", True)
+    config = botocore.config.Config(signature_version=botocore.UNSIGNED)
+    try:
+        client = session.create_client("signin", region_name=region, config=config)
+        url = _token_url_of(client)
+    except botocore.exceptions.ConfigParseError:
+        raise ConfigError(
+            "The AWS config file cannot be parsed, so the Sign-In endpoint cannot be resolved."
+            " Fix the file and try again."
+        )
+    except (botocore.exceptions.BotoCoreError, ValueError):
+        raise UsageError(f"{region!r} is not a valid AWS region name.")
+    return _check_url(url[: -len(_TOKEN_PATH)] if url.endswith(_TOKEN_PATH) else url)
+
+
 class _Captured(Exception):
     """Stops a request in `before-send` once its URL is known (nothing goes on the wire)."""
 
