@@ -1,13 +1,15 @@
 """Token-endpoint throughput and latency of `awslogin emulator` under concurrent DPoP refreshes.
 
 Starts the emulator as a subprocess (`python -m awslogin emulator --port 0 --auto-approve`),
-gives each of N concurrent clients its own session (code exchange with its own P-256 key),
-then has them send valid DPoP-bound refreshes (each with a new proof, always using the newest
-refresh token) until the total is reached. Prints throughput and p50/p99 latency; any error
+gives each of N concurrent clients its own session (code exchange with its own P-256 key), or
+with --one-session makes them all refresh one session, then has them send valid DPoP-bound
+refreshes (each with a new proof, always using the newest refresh token) until the total is
+reached. Prints throughput and p50/p99 latency; any error
 makes the exit code 1.
 
     .venv/bin/python bench/bench_token_endpoint.py              # 32 clients, 10,000 refreshes
     .venv/bin/python bench/bench_token_endpoint.py --requests 500
+    .venv/bin/python bench/bench_token_endpoint.py --one-session
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ class Client:
         self.jwk = {"kty": "EC", "x": b64url(n.x.to_bytes(32, "big")),
                     "y": b64url(n.y.to_bytes(32, "big")), "crv": "P-256"}
         self.refresh_token = ""
+        self.shared: Client | None = None  # --one-session: key and token come from this one
+
+    def share(self, other: Client) -> None:
+        """Refresh the session of *other* (same DPoP key, its newest refresh token)."""
+        self.key, self.jwk, self.shared = other.key, other.jwk, other
 
     def proof(self) -> str:
         header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk}
@@ -91,10 +98,11 @@ class Client:
         self.refresh_token = body["refreshToken"]
 
     def refresh(self) -> int:
+        owner = self.shared or self
         status, body = self._post({"clientId": CLIENT_ID, "grantType": "refresh_token",
-                                   "refreshToken": self.refresh_token})
+                                   "refreshToken": owner.refresh_token})
         if status == 200:
-            self.refresh_token = body["refreshToken"]
+            owner.refresh_token = body["refreshToken"]
         return status
 
 
@@ -111,12 +119,14 @@ def start_emulator() -> tuple[subprocess.Popen, str]:
     return process, match.group(1)
 
 
-def run(clients: int, total: int) -> int:
+def run(clients: int, total: int, one_session: bool) -> int:
     process, base = start_emulator()
     try:
         workers = [Client(base) for _ in range(clients)]
-        for w in workers:
+        for w in workers[: 1 if one_session else clients]:
             w.sign_in()
+        for w in workers[1:] if one_session else []:
+            w.share(workers[0])
         latencies: list[float] = []
         errors: list[int] = []
         lock = threading.Lock()
@@ -147,7 +157,8 @@ def run(clients: int, total: int) -> int:
         process.send_signal(signal.SIGINT)
         process.wait(15)
     cuts = statistics.quantiles(latencies, n=100)
-    print(f"{total} DPoP refreshes, {clients} concurrent clients, {wall:.2f} s")
+    kind = "one shared session" if one_session else "a session each"
+    print(f"{total} DPoP refreshes, {clients} concurrent clients ({kind}), {wall:.2f} s")
     print(f"throughput {total / wall:.0f} req/s; latency p50 {cuts[49] * 1000:.1f} ms, "
           f"p99 {cuts[98] * 1000:.1f} ms; errors {len(errors)}")
     return 1 if errors else 0
@@ -157,8 +168,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=10_000, help="total refreshes")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients")
+    parser.add_argument(
+        "--one-session",
+        action="store_true",
+        help="all clients refresh one session (one DPoP key, racing on its newest refresh "
+        "token, as concurrent processes do; relies on the 'aws' rotation window)",
+    )
     args = parser.parse_args()
-    return run(args.clients, args.requests)
+    return run(args.clients, args.requests, args.one_session)
 
 
 if __name__ == "__main__":
