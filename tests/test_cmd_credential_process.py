@@ -166,3 +166,23 @@ def test_fast_config_reader_never_disagrees_with_configparser(aws_home, name):
         assert fast == full
     if name in ("plain", "colon", "upper-key", "comments", "crlf", "nested-s3"):
         assert fast == ARN  # the common shapes do take the fast path
+
+
+@pytest.mark.parametrize("layout", ["compact", "indented", "trailing-newline", "leading-blank"])
+def test_fast_path_reads_any_json_layout_and_escapes_like_json(aws_home, capsys, layout):
+    from awslogin.credentials import load_credentials
+    from awslogin.export import format_credentials
+
+    token = write_fake_session(aws_home)
+    token["accessToken"]["secretAccessKey"] = 'odd "quote" \\ slash/é\u2028'
+    text = json.dumps(token, indent=2 if layout == "indented" else None)
+    text = {"trailing-newline": text + "\n", "leading-blank": " " + text}.get(layout, text)
+    cache.cache_path(ARN).write_text(text)
+    code = fast_path([])
+    out = capsys.readouterr().out
+    if layout == "leading-blank":
+        assert code is None and out == ""  # not sure: the full command reads it
+        return
+    assert code == 0
+    assert out == format_credentials(load_credentials(None), "process")
+    assert json.loads(out)["SecretAccessKey"] == token["accessToken"]["secretAccessKey"]

@@ -123,8 +123,42 @@ def fast_path(argv: list[str]) -> int | None:
     return 0
 
 
+class _ScanContext:
+    """What CPython's C JSON scanner reads from a decoder: plain `json.loads` settings."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float  # NaN, Infinity, -Infinity
+    memo: dict = {}
+
+
+def _json_codec():
+    """(loads, quote) without the json package, whose `re` import is most of this path's cost.
+
+    CPython's C accelerator `_json` is what `json` itself uses underneath; elsewhere, `json`.
+    """
+    try:
+        from _json import encode_basestring_ascii, make_scanner
+    except ImportError:  # pragma: no cover - not CPython
+        import json
+
+        return json.loads, lambda s: json.dumps(s)
+
+    scan = make_scanner(_ScanContext())
+
+    def loads(text: str):
+        value, end = scan(text, 0)  # StopIteration on leading blanks or junk: caller gives up
+        if text[end:].strip():
+            raise ValueError("extra data")
+        return value
+
+    return loads, encode_basestring_ascii
+
+
 def _cached_document(login_session: str) -> str | None:
-    import json
     from datetime import datetime, timezone
 
     try:  # CPython's own SHA-256: hashlib would load OpenSSL, which costs milliseconds here
@@ -134,16 +168,22 @@ def _cached_document(login_session: str) -> str | None:
             from _sha256 import sha256  # Python 3.10, 3.11
         except ImportError:
             from hashlib import sha256
+    loads, quote = _json_codec()
     key = sha256(login_session.encode("utf-8")).hexdigest()
     cache_dir = _path("AWS_LOGIN_CACHE_DIRECTORY", "login", "cache")
-    with open(os.path.join(cache_dir, key + ".json"), "rb") as f:
-        token = json.loads(f.read())
+    with open(os.path.join(cache_dir, key + ".json"), encoding="utf-8") as f:
+        token = loads(f.read())
+    if not isinstance(token, dict):
+        return None
     for field in ("accessToken", "refreshToken", "clientId", "dpopKey"):
         if field not in token:
             return None
     access = token["accessToken"]
+    if not isinstance(access, dict):
+        return None
+    names = ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration", "AccountId")
     values = [access.get(k) for k in ("accessKeyId", "secretAccessKey", "sessionToken",
-                                      "expiresAt")]
+                                      "expiresAt", "accountId")]
     if not all(isinstance(v, str) and v for v in values):
         return None
     text = values[3].strip()
@@ -154,15 +194,7 @@ def _cached_document(login_session: str) -> str | None:
         expires = expires.replace(tzinfo=timezone.utc)
     if expires.timestamp() - datetime.now(timezone.utc).timestamp() <= _FAST_MIN_TTL:
         return None
-    account = access.get("accountId")
-    if not isinstance(account, str) or not account:
-        return None
-    # The same bytes as export.process_json (a test holds the two together).
-    return json.dumps({
-        "Version": 1,
-        "AccessKeyId": values[0],
-        "SecretAccessKey": values[1],
-        "SessionToken": values[2],
-        "Expiration": expires.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "AccountId": account,
-    })
+    values[3] = expires.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The same bytes as json.dumps in export.process_json (a test holds the two together).
+    fields = ", ".join(f"{quote(n)}: {quote(v)}" for n, v in zip(names, values, strict=True))
+    return f'{{"Version": 1, {fields}}}'
