@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from awslogin import signin
 from awslogin.errors import (
     AwsloginError,
+    ConfigError,
     LoginCancelledError,
     LoginTimeoutError,
     ProfileConflictError,
@@ -289,3 +290,11 @@ def test_remember_endpoint_pins_only_when_an_sdk_would_go_elsewhere(aws_home, se
     session.base_url = "http://127.0.0.1:1"
     assert flows.remember_endpoint(session, "default", login_region="us-east-1")
     assert "endpoint_url = http://127.0.0.1:1" in aws_home.config.read_text()
+
+
+def test_unwritable_profile_names_are_refused_before_anything(aws_home, session) -> None:
+    with pytest.raises(ConfigError, match="spaces"):
+        flows.check_profile("my profile", {})
+    with pytest.raises(ConfigError):
+        flows.save_login(session, "my profile", region_to_write=None, confirm_replace=None)
+    assert not aws_home.cache_dir.exists() and not aws_home.config.exists()

@@ -357,3 +357,11 @@ def test_ctrl_c_while_waiting_for_the_browser_writes_nothing(aws_home, emulator)
     port = urlsplit(parse_qs(urlsplit(url).query)["redirect_uri"][0]).port
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_profile_name_other_tools_cannot_read_is_refused_first(aws_home, emulator) -> None:
+    result = login(aws_home, emulator, "--profile", "my profile", "--region", "us-east-1",
+                   browser="false %s")
+    assert result.returncode == 1
+    assert "spaces" in result.stderr and "Attempting to open" not in result.stderr
+    assert snapshot(aws_home) == {}

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from awslogin.errors import LoginCancelledError, UsageError
+from awslogin.errors import ConfigError, LoginCancelledError, UsageError
 
 DEFAULT_REGION = "us-east-1"
 MAX_REGION_ATTEMPTS = 3
@@ -152,11 +152,17 @@ def run(args: Any) -> int:
         region_to_write=region if prompted else None,
         confirm_replace=confirm,
     )
-    if flows.remember_endpoint(session, profile, login_region=region):
-        out.write(
-            f"Saved the Sign-In endpoint {session.base_url} in profile {profile} (a services "
-            "section) so that every AWS SDK refreshes the session where it was issued.\n"
-        )
+    try:
+        pinned = flows.remember_endpoint(session, profile, login_region=region)
+    except ConfigError as exc:
+        # The session is saved and works with awslogin; only other SDKs' refresh is at stake.
+        out.write(f"{exc} Other AWS SDKs may not be able to refresh this session.\n")
+    else:
+        if pinned:
+            out.write(
+                f"Saved the Sign-In endpoint {session.base_url} in profile {profile} (a services"
+                " section) so that every AWS SDK refreshes the session where it was issued.\n"
+            )
     print(f"\nUpdated profile {profile} to use {session.login_session} credentials.", flush=True)
     if profile != "default":
         print(

@@ -283,9 +283,11 @@ def cache_entry(session: LoginSession) -> dict[str, Any]:
 
 
 def check_profile(profile: str, settings: Mapping[str, Any]) -> None:
-    """Refuse a profile that already holds other credentials (PROTOCOL.md §3)."""
-    from awslogin.store.config import CONFLICTING_KEYS, CREDENTIAL_KINDS
+    """Refuse a profile awslogin cannot write, or that holds other credentials (PROTOCOL.md §3)."""
+    from awslogin.store.config import CONFLICTING_KEYS, CREDENTIAL_KINDS, section_name
+    from awslogin.store.ini import validate_edit
 
+    validate_edit(section_name(profile), {}, ())  # e.g. a name with a space: say so up front
     for key in CONFLICTING_KEYS:
         if key in settings:
             kind = CREDENTIAL_KINDS.get(key, key)
@@ -317,6 +319,7 @@ def save_login(
     `login_session`; None means nobody can answer, and the change is refused.
     """
     from awslogin.store import cache, config
+    from awslogin.store.ini import validate_edit
 
     settings = config.read_profile(profile)
     check_profile(profile, settings)
@@ -334,10 +337,12 @@ def save_login(
                 f"Profile {profile} was left as it was (session {existing}), so "
                 f"{NOTHING_CHANGED}. To keep both, log in with --profile NAME."
             )
-    cache.save_token(session.login_session, cache_entry(session))
     values = {"login_session": session.login_session}
     if region_to_write:
         values["region"] = region_to_write
+    # refuse an unwritable edit before the cache is written, so a refusal leaves no file
+    validate_edit(config.section_name(profile), values, ())
+    cache.save_token(session.login_session, cache_entry(session))
     config.update_section(config.section_name(profile), values)
 
 
