@@ -32,6 +32,12 @@ from awslogin.errors import (
     UsageError,
 )
 from awslogin.log import redact
+from awslogin.signin_endpoint import (
+    TOKEN_PATH,
+    botocore_session,
+    resolve_endpoint,
+    standard_endpoint,
+)
 from awslogin.signin_errors import (
     SKEW_WARNING_SECONDS,
     network_reason,
@@ -43,7 +49,6 @@ from awslogin.signin_errors import (
 _SKEW_APPLIED_SECONDS = 5.0  # below this the Date header's 1 s resolution is just noise
 _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 8.0
-_TOKEN_PATH = "/v1/token"
 _CONNECT_TIMEOUT = 10
 _READ_TIMEOUT = 30
 _ARN = re.compile(
@@ -53,6 +58,15 @@ _ARN = re.compile(
 _MAX_ARN_LENGTH = 2048
 
 _log = logging.getLogger("awslogin.signin")
+
+__all__ = [
+    "SigninClient",
+    "TokenResult",
+    "account_from_arn",
+    "arn_from_id_token",
+    "resolve_endpoint",
+    "standard_endpoint",
+]
 
 
 @dataclass(frozen=True)
@@ -66,121 +80,6 @@ class TokenResult:
     refresh_token: str = field(repr=False)
     id_token: str | None = field(repr=False)
     expires_at: datetime
-
-
-# --- endpoint resolution -----------------------------------------------------------------------
-
-
-def _session(profile: str | None) -> Any:
-    """A botocore Session for *profile*; with None, one that ignores AWS_PROFILE too."""
-    import botocore.session
-
-    if profile is not None:
-        return botocore.session.Session(profile=profile)
-    return botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-
-
-def _check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or \
-            parts.fragment or any(ch.isspace() for ch in url):
-        raise UsageError(
-            f"The endpoint URL {url!r} is not an http(s) URL. Give one like "
-            "https://us-east-1.signin.aws.amazon.com."
-        )
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
-
-
-def resolve_endpoint(
-    region: str, *, profile: str | None = None, endpoint_url: str | None = None
-) -> str:
-    """Return the Sign-In base URL (no trailing slash) exactly as botocore resolves `signin`.
-
-    Honours `endpoint_url`, AWS_ENDPOINT_URL_SIGNIN, AWS_ENDPOINT_URL, the profile's
-    `endpoint_url` and `services` section, and the partitions. A profile that is not in the
-    config file resolves as if no profile were set.
-    """
-    import botocore
-    import botocore.config
-    import botocore.exceptions
-
-    if endpoint_url:
-        return _check_url(endpoint_url)
-    if not region:
-        raise UsageError("No AWS region is set. Pass --region (for example --region us-east-1).")
-    config = botocore.config.Config(signature_version=botocore.UNSIGNED)
-    try:
-        try:
-            client = _session(profile).create_client("signin", region_name=region, config=config)
-        except botocore.exceptions.ProfileNotFound:
-            client = _session(None).create_client("signin", region_name=region, config=config)
-        url = _token_url_of(client)
-    except botocore.exceptions.ConfigParseError:
-        raise ConfigError(
-            "The AWS config file cannot be parsed, so the Sign-In endpoint cannot be resolved."
-            " Fix the file and try again."
-        )
-    except (botocore.exceptions.InvalidRegionError, botocore.exceptions.NoRegionError):
-        raise UsageError(f"{region!r} is not a valid AWS region name.")
-    except (botocore.exceptions.EndpointResolutionError, ValueError) as exc:
-        raise UsageError(
-            f"No AWS Sign-In endpoint is known for the region {region!r} ({type(exc).__name__})."
-        )
-    return _check_url(url[: -len(_TOKEN_PATH)] if url.endswith(_TOKEN_PATH) else url)
-
-
-def standard_endpoint(region: str) -> str:
-    """The Sign-In base URL of *region*'s partition, ignoring every endpoint setting.
-
-    Use this (not `client.meta.endpoint_url`, which differs for `signin`) to tell whether an
-    endpoint is the standard one.
-    """
-    import botocore
-    import botocore.config
-    import botocore.exceptions
-
-    session = _session(None)
-    session.set_config_variable("ignore_configured_endpoint_urls", True)
-    config = botocore.config.Config(signature_version=botocore.UNSIGNED)
-    try:
-        client = session.create_client("signin", region_name=region, config=config)
-        url = _token_url_of(client)
-    except botocore.exceptions.ConfigParseError:
-        raise ConfigError(
-            "The AWS config file cannot be parsed, so the Sign-In endpoint cannot be resolved."
-            " Fix the file and try again."
-        )
-    except (botocore.exceptions.BotoCoreError, ValueError):
-        raise UsageError(f"{region!r} is not a valid AWS region name.")
-    return _check_url(url[: -len(_TOKEN_PATH)] if url.endswith(_TOKEN_PATH) else url)
-
-
-class _Captured(Exception):
-    """Stops a request in `before-send` once its URL is known (nothing goes on the wire)."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
-        self.url = url
-
-
-def _token_url_of(client: Any) -> str:
-    """The URL botocore would POST CreateOAuth2Token to.
-
-    `client.meta.endpoint_url` is not it: the operation's own endpoint-rule parameters pick
-    `https://{region}.signin.aws.amazon.com`, so ask the client for the real request URL.
-    """
-
-    def capture(request: Any, **_: Any) -> None:
-        raise _Captured(urlunsplit(urlsplit(request.url)._replace(query="", fragment="")))
-
-    client.meta.events.register_first("before-send.signin.CreateOAuth2Token", capture)
-    try:
-        client.create_o_auth2_token(
-            tokenInput={"clientId": "x", "grantType": "refresh_token", "refreshToken": "x"}
-        )
-    except _Captured as captured:
-        return captured.url
-    raise UsageError("botocore did not produce a Sign-In request URL.")  # pragma: no cover
 
 
 # --- the client ----------------------------------------------------------------------
@@ -214,7 +113,7 @@ class SigninClient:
         region: str = "us-east-1",
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.token_url = f"{self.base_url}{_TOKEN_PATH}"
+        self.token_url = f"{self.base_url}{TOKEN_PATH}"
         self.clock_offset: float | None = clock_offset
         self._clock = clock
         self._sleep = sleep
@@ -299,7 +198,7 @@ class SigninClient:
                 user_agent_extra="awslogin",
             )
             try:
-                client = _session(None).create_client(
+                client = botocore_session(None).create_client(
                     "signin", region_name=self._region, endpoint_url=self.base_url,
                     config=config,
                 )
