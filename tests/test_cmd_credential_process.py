@@ -186,3 +186,22 @@ def test_fast_path_reads_any_json_layout_and_escapes_like_json(aws_home, capsys,
     assert code == 0
     assert out == format_credentials(load_credentials(None), "process")
     assert json.loads(out)["SecretAccessKey"] == token["accessToken"]["secretAccessKey"]
+
+
+FAST_IMPORTS = textwrap.dedent("""
+    import sys
+    from awslogin.commands.credential_process import fast_path
+    code = fast_path(sys.argv[1:])
+    loaded = sorted(m for m in ("json", "configparser", "hashlib", "_hashlib", "argparse",
+                                "logging", "dataclasses", "pathlib") if m in sys.modules)
+    print("LOADED", loaded, file=sys.stderr)
+    sys.exit(code if code is not None else 99)
+""")
+
+
+def test_the_fast_path_loads_none_of_the_costly_modules(aws_home):
+    write_fake_session(aws_home)
+    out = subprocess.run([sys.executable, "-c", FAST_IMPORTS], env=aws_home.env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "LOADED []" in out.stderr
