@@ -143,7 +143,7 @@ def test_botocore_authcode_expired(base) -> None:
 def test_botocore_throttled(base) -> None:
     set_faults(base, throttle_next=1)
     err = expect_botocore_error(base, refresh_body("x"), DpopKey(), "TooManyRequestsError",
-                                "rate_exceeded")
+                                "INVALID_REQUEST")
     assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 429
 
 

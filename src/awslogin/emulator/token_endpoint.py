@@ -128,7 +128,7 @@ class TokenEndpoint:
             if faults.throttle_next > 0:
                 faults.throttle_next -= 1
                 raise TokenError(
-                    429, "TooManyRequestsError", "rate_exceeded",
+                    429, "TooManyRequestsError", "INVALID_REQUEST",
                     "Rate exceeded. Retry with backoff.",
                 )
             if faults.error_next > 0:
