@@ -65,8 +65,8 @@ def _explain(source: str, target: str, values: dict[str, str], path: str) -> str
     lines += [f"{k} = {v}" for k, v in values.items()]
     lines += [
         "",
-        f"Tools that cannot read login_session (Terraform, IDE toolkits, older SDKs) can use "
-        f"it now: AWS_PROFILE={target} terraform plan",
+        "Tools that cannot read login_session (Terraform, IDE toolkits, older SDKs) can use",
+        f"it now, e.g.: AWS_PROFILE={target} terraform plan",
         "It stays valid as long as your login does; when it ends, run "
         + ("awslogin login" if source == "default" else f"awslogin login --profile {source}")
         + ".",

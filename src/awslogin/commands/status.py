@@ -39,7 +39,7 @@ def _endpoint(session: Any) -> str | None:
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     if seconds <= 0:
-        return "expired"
+        return "0m 00s"
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
@@ -96,9 +96,10 @@ def _text(info: dict[str, Any]) -> str:
          if info["usable"] else f"{info['expiresAt']} (expired)"),
     ]
     if info["loginTime"]:
-        since = _duration(time.time() - datetime.fromisoformat(
-            info["loginTime"].replace("Z", "+00:00")).timestamp())
-        rows.append(("Logged in", f"{info['loginTime']} ({since} ago)"))
+        ago = time.time() - datetime.fromisoformat(
+            info["loginTime"].replace("Z", "+00:00")).timestamp()
+        since = "just now" if ago < 60 else f"{_duration(ago)} ago"
+        rows.append(("Logged in", f"{info['loginTime']} ({since})"))
     if info["clockOffset"] is not None:
         rows.append(("Clock offset", f"{info['clockOffset']:+.1f}s (AWS minus this computer)"))
     rows.append(("Usable", "yes" if info["usable"] else "no"))
