@@ -208,6 +208,13 @@ def test_cache_entry_has_the_protocol_shape(session) -> None:
     assert entry["refreshToken"] == "r" * 100 and entry["idToken"] == id_token(ARN)
     assert entry["dpopKey"].startswith("-----BEGIN EC PRIVATE KEY-----")
     assert entry["signinEndpoint"] == BASE and entry["clockOffset"] == 1.5
+    assert "signInRegion" not in entry  # unknown region: botocore falls back to the profile's
+
+
+def test_cache_entry_remembers_the_login_region_for_botocore(session) -> None:
+    # botocore >= 1.44 refreshes in the cache's signInRegion whatever the profile says
+    session.region = "eu-west-1"
+    assert flows.cache_entry(session)["signInRegion"] == "eu-west-1"
 
 
 def test_save_login_writes_cache_then_profile(aws_home, session) -> None:
@@ -279,7 +286,9 @@ def test_save_login_keeps_every_other_line(aws_home, session, sections, comment)
 
 def test_remember_endpoint_pins_only_when_an_sdk_would_go_elsewhere(aws_home, session) -> None:
     aws_home.config.write_text("[default]\nregion = us-east-1\n")
-    session.base_url = flows.standard_endpoint("us-east-1")
+    # the endpoint a real login in us-east-1 gets (not botocore's meta.endpoint_url, which
+    # differs for signin): a matching profile needs no pin
+    session.base_url = "https://us-east-1.signin.aws.amazon.com"
     assert not flows.remember_endpoint(session, "default", login_region="us-east-1")
     assert "services" not in aws_home.config.read_text()
     # the profile's region differs from the login's (aws-cli issue 10613)

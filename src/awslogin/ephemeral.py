@@ -148,7 +148,7 @@ def _say(message: str) -> None:
 
 def sign_in(args: Any, base_url: str) -> LoginSession:
     """Run the chosen sign-in flow against *base_url* and return the session, writing nothing."""
-    from awslogin.commands.login import choose_remote
+    from awslogin.login.detect import choose_remote
     from awslogin.login.flows import LoginOptions, perform_login
 
     # The same choice as `awslogin login`: the flags, what they imply, else detection.

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from awslogin.errors import ConfigError, LoginCancelledError, UsageError
+from awslogin.login.detect import choose_remote, stdin_isatty
 
 DEFAULT_REGION = "us-east-1"
 MAX_REGION_ATTEMPTS = 3
@@ -79,31 +80,6 @@ def prompt_region(
     )
 
 
-def _stdin_isatty() -> bool:
-    try:
-        return os.isatty(0)
-    except OSError:
-        return False
-
-
-def choose_remote(args: Any, environ: Mapping[str, str], out: Any) -> bool:
-    """The flow: --remote/--no-remote, else what the options imply, else detection."""
-    if args.remote is not None:
-        return bool(args.remote)
-    if args.no_browser or args.redirect_port is not None:
-        given = "--no-browser" if args.no_browser else "--redirect-port"
-        out.write(
-            f"Signing in through this machine's callback port ({given} was given); "
-            "use --remote to paste a code instead.\n"
-        )
-        return False
-    from awslogin.login.detect import choose_flow
-
-    choice = choose_flow(environ, stdin_isatty=_stdin_isatty())
-    out.write(choice.reason + "\n")
-    return choice.remote
-
-
 def run(args: Any) -> int:
     """Sign in and save the session for the profile; print the profile and the session ARN."""
     from awslogin import signin
@@ -121,7 +97,7 @@ def run(args: Any) -> int:
     region = resolve_region(args.region, settings, environ)
     prompted = region is None
     if region is None:
-        if not _stdin_isatty():
+        if not stdin_isatty():
             raise UsageError(
                 f"No AWS Region is configured for profile {profile}, and there is no terminal "
                 "to ask for one. Run awslogin login --region REGION (for example us-east-1)."
@@ -138,11 +114,12 @@ def run(args: Any) -> int:
         timeout=args.timeout,
         qr=args.qr,
         copy=args.copy,
+        region=region,
     )
     session = flows.perform_login(options, out=out, environ=environ)
 
     confirm = None
-    if _stdin_isatty():
+    if stdin_isatty():
         def confirm(question: str) -> bool:
             return ask_yes_no(question, line_reader(out=out), out=out)
 

@@ -7,9 +7,11 @@ work; cross-device (open the URL anywhere, paste the code back) is the one that 
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 # Browsers that webbrowser may find but that run inside the terminal itself: opening one of
 # them in the user's SSH session is not "a usable local browser".
@@ -105,3 +107,29 @@ def _remote(why: str) -> FlowChoice:
     return FlowChoice(
         remote=True, reason=f"Signing in from another device ({why}); {_FORCE_LOCAL}."
     )
+
+
+def stdin_isatty() -> bool:
+    """Whether a person can type at standard input."""
+    try:
+        return os.isatty(0)
+    except OSError:
+        return False
+
+
+def choose_remote(args: Any, environ: Mapping[str, str], out: Any) -> bool:
+    """The flow for `login` and `exec --ephemeral`: --remote/--no-remote, else what the
+    options imply (--no-browser/--redirect-port mean the callback port), else detection; says
+    on *out* what it chose when it had to choose."""
+    if args.remote is not None:
+        return bool(args.remote)
+    if args.no_browser or args.redirect_port is not None:
+        given = "--no-browser" if args.no_browser else "--redirect-port"
+        out.write(
+            f"Signing in through this machine's callback port ({given} was given); "
+            "use --remote to paste a code instead.\n"
+        )
+        return False
+    choice = choose_flow(environ, stdin_isatty=stdin_isatty())
+    out.write(choice.reason + "\n")
+    return choice.remote

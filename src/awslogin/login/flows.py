@@ -50,6 +50,7 @@ class LoginOptions:
     timeout: float = 600.0
     qr: bool = False
     copy: bool = False
+    region: str | None = None  # the login's region, remembered in the cache as signInRegion
 
 
 @dataclass
@@ -63,6 +64,7 @@ class LoginSession:
     key: Any = field(repr=False)
     token: Any = field(repr=False)  # signin.TokenResult
     clock_offset: float | None = None
+    region: str | None = None
 
 
 def _timeout_error(timeout: float) -> LoginTimeoutError:
@@ -114,7 +116,7 @@ def perform_login(
         else:
             pending, code = _same_device(options, stream, open_url, env, deadline, clock)
         key = dpop.generate_key()
-        return _exchange(pending, code, key)
+        return _exchange(pending, code, key, region=options.region)
     except KeyboardInterrupt:
         raise LoginCancelledError(f"Login cancelled, so {NOTHING_CHANGED}.")
     except (LoginTimeoutError, PromptTimeout):
@@ -228,7 +230,7 @@ def _cross_device(
     )
 
 
-def _exchange(pending: PendingLogin, code: str, key: Any) -> LoginSession:
+def _exchange(pending: PendingLogin, code: str, key: Any, *, region: str | None) -> LoginSession:
     from awslogin import signin
 
     client = signin.SigninClient(pending.base_url)
@@ -253,13 +255,18 @@ def _exchange(pending: PendingLogin, code: str, key: Any) -> LoginSession:
         key=key,
         token=token,
         clock_offset=client.clock_offset,
+        region=region,
     )
 
 
 def cache_entry(session: LoginSession) -> dict[str, Any]:
     """The token cache JSON of PROTOCOL.md §3, plus `signinEndpoint` (and `clockOffset`)."""
     from awslogin import dpop
-    from awslogin.store.cache import CLOCK_OFFSET_FIELD, SIGNIN_ENDPOINT_FIELD
+    from awslogin.store.cache import (
+        CLOCK_OFFSET_FIELD,
+        SIGNIN_ENDPOINT_FIELD,
+        SIGNIN_REGION_FIELD,
+    )
 
     token = session.token
     entry: dict[str, Any] = {
@@ -277,6 +284,8 @@ def cache_entry(session: LoginSession) -> dict[str, Any]:
         "dpopKey": dpop.key_to_pem(session.key),
         SIGNIN_ENDPOINT_FIELD: session.base_url,
     }
+    if session.region:
+        entry[SIGNIN_REGION_FIELD] = session.region
     if session.clock_offset is not None:
         entry[CLOCK_OFFSET_FIELD] = session.clock_offset
     return entry
@@ -346,22 +355,6 @@ def save_login(
     config.update_section(config.section_name(profile), values)
 
 
-def standard_endpoint(region: str) -> str:
-    """The Sign-In base URL botocore gives *region* when no endpoint setting overrides it."""
-    import botocore
-    import botocore.config
-    import botocore.session
-
-    session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-    session.set_config_variable("ignore_configured_endpoint_urls", True)
-    client = session.create_client(
-        "signin",
-        region_name=region,
-        config=botocore.config.Config(signature_version=botocore.UNSIGNED),
-    )
-    return str(client.meta.endpoint_url).rstrip("/")
-
-
 def remember_endpoint(session: LoginSession, profile: str, *, login_region: str) -> bool:
     """Pin the profile's `signin` endpoint to the one that issued the session, when needed.
 
@@ -371,6 +364,7 @@ def remember_endpoint(session: LoginSession, profile: str, *, login_region: str)
     from the login's, write the standard `services` setting for `signin` so that every SDK
     refreshes at the issuing endpoint. Returns whether the profile was changed.
     """
+    from awslogin.signin import standard_endpoint
     from awslogin.store import config
 
     region = config.read_profile(profile).get("region")

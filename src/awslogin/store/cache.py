@@ -22,6 +22,9 @@ from awslogin.store.atomic import PRIVATE_FILE_MODE, ensure_private_dir, write_p
 REQUIRED_FIELDS = ("accessToken", "refreshToken", "clientId", "dpopKey")
 SIGNIN_ENDPOINT_FIELD = "signinEndpoint"
 CLOCK_OFFSET_FIELD = "clockOffset"
+# The login's region, as the AWS CLI and botocore >= 1.44 write and read it: they refresh in
+# this region whatever the profile says.
+SIGNIN_REGION_FIELD = "signInRegion"
 
 
 def cache_dir() -> Path:
