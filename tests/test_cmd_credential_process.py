@@ -205,3 +205,22 @@ def test_the_fast_path_loads_none_of_the_costly_modules(aws_home):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "LOADED []" in out.stderr
+
+
+def test_the_cli_answers_a_cache_hit_before_loading_argparse(aws_home):
+    # cli.main tries the fast path first; argparse, configparser and json are what the full
+    # command would cost on every tool start
+    write_fake_session(aws_home)
+    script = textwrap.dedent("""
+        import sys
+        from awslogin.cli import main
+        code = main(["credential-process"])
+        loaded = [m for m in ("argparse", "configparser", "json", "typing") if m in sys.modules]
+        print("LOADED", loaded, file=sys.stderr)
+        sys.exit(code)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], env=aws_home.env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "LOADED []" in out.stderr
+    assert '"AccessKeyId"' in out.stdout

@@ -8,12 +8,14 @@ The public API is small and loads nothing heavy until it is used:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False  # not `typing`: importing it costs the credential-process hot path
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "boto3_session", "get_credentials"]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
     from awslogin.credentials import Credentials
 
 
