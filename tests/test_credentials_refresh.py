@@ -163,8 +163,6 @@ def test_other_profile_settings_are_untouched(aws_home, emulator):
     assert json.loads(cache.cache_path(arn).read_text())["accessToken"]
 
 
-@pytest.mark.xfail(reason="signin.py maps a 429 carrying error INVALID_REQUEST (the emulator's "
-                   "throttling answer, per the service model) to the 'log in again' message")
 def test_endless_throttling_is_reported_as_throttling(aws_home, emulator):
     arn = emulator_login(emulator.url)
     _expire(arn, -1)

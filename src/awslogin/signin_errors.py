@@ -18,8 +18,6 @@ _SAFE_CODE = re.compile(r"[A-Za-z0-9_.:-]{1,64}\Z")
 _user = logging.getLogger("awslogin")
 _skew_warned = False
 
-
-
 _RELOGIN = "Run awslogin login to sign in again."
 _MESSAGES = {
     "AUTHCODE_EXPIRED": "The sign-in took too long and its code expired. Run awslogin login again.",
@@ -45,6 +43,10 @@ def service_error(status: int, shape: str, code: str, *, exchange: bool,
                   skew: float | None) -> SignInServiceError:
     """The error for a token endpoint refusal (*exchange*: the call was a code exchange)."""
     message = _MESSAGES.get(code)
+    if message is None and (status == 429 or shape == "TooManyRequestsError"):
+        # throttling carries error INVALID_REQUEST too (the service model says so)
+        message = ("AWS Sign-In is throttling requests (HTTP 429) and kept refusing after "
+                   "retries. Wait a minute and try again.")
     if message is None and code == "INVALID_REQUEST":
         if exchange:
             message = ("AWS Sign-In rejected the sign-in code (INVALID_REQUEST): it is invalid, "
@@ -54,9 +56,6 @@ def service_error(status: int, shape: str, code: str, *, exchange: bool,
                        "valid, or it was issued by another endpoint. " + _RELOGIN)
         if skew is not None and abs(skew) > SKEW_WARNING_SECONDS:
             message += f" Your clock is {skew_words(skew)} AWS Sign-In: fix the system clock."
-    if message is None and (status == 429 or shape == "TooManyRequestsError"):
-        message = ("AWS Sign-In is throttling requests (HTTP 429) and kept refusing after "
-                   "retries. Wait a minute and try again.")
     if message is None and status >= 500:
         message = (f"AWS Sign-In had a server error (HTTP {status}). "
                    "Try again in a few minutes.")
