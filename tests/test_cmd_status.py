@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 from awslogin.store import cache
@@ -50,6 +51,15 @@ def test_text_output(aws_home, emulator):
                   "Usable:"):
         assert label in out.stdout
     assert IDENTITY in out.stdout and "left)" in out.stdout
+
+
+def test_text_output_names_a_skewed_clock(aws_home, emulator_factory):
+    emu = emulator_factory("--auto-approve", "--clock-offset", "-300")
+    emulator_login(emu.url)
+    out = status(aws_home.env)
+    assert out.returncode == 0, out.stderr
+    # the Date header has one-second resolution: 300 or 301
+    assert re.search(r"clock is 30[01]s ahead of AWS Sign-In", out.stdout), out.stdout
 
 
 def test_expired_but_refreshable_is_usable(aws_home, emulator):

@@ -78,11 +78,19 @@ def collect(profile: str | None) -> dict[str, Any]:
         "expiresAt": format_time(creds.expiration),
         "secondsLeft": max(0, int(left)),
         "loginTime": format_time(login_time) if login_time else None,
-        "clockOffset": offset if isinstance(offset, (int, float)) else None,
+        "clockOffset": round(offset, 1) if isinstance(offset, (int, float)) else None,
         "cacheFile": str(session.cache_file),
         "usable": left > 0,
         "problem": problem,
     }
+
+
+def _offset_words(offset: float) -> str:
+    # the service's Date header has a resolution of one second: smaller offsets are noise
+    if abs(offset) < 2:
+        return "none measurable (this computer's clock agrees with AWS Sign-In)"
+    way = "behind" if offset > 0 else "ahead of"
+    return f"{offset:+.0f}s (this computer's clock is {abs(offset):.0f}s {way} AWS Sign-In)"
 
 
 def _text(info: dict[str, Any]) -> str:
@@ -101,7 +109,7 @@ def _text(info: dict[str, Any]) -> str:
         since = "just now" if ago < 60 else f"{_duration(ago)} ago"
         rows.append(("Logged in", f"{info['loginTime']} ({since})"))
     if info["clockOffset"] is not None:
-        rows.append(("Clock offset", f"{info['clockOffset']:+.1f}s (AWS minus this computer)"))
+        rows.append(("Clock offset", _offset_words(info["clockOffset"])))
     rows.append(("Usable", "yes" if info["usable"] else "no"))
     out = "\n".join(f"{k + ':':<14}{v}" for k, v in rows) + "\n"
     if info["problem"]:
