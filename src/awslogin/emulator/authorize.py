@@ -6,11 +6,12 @@ import base64
 import hmac
 import re
 import secrets
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from awslogin.emulator.bodies import BodyTooLarge, read_capped
 from awslogin.emulator.grants import CROSS_DEVICE, SAME_DEVICE
 from awslogin.emulator.pages import render
 from awslogin.emulator.state import CodeRecord, PendingAuthorization, Store
@@ -18,6 +19,7 @@ from awslogin.emulator.tokens import new_code
 
 CONFIRMATION_PATH = "/v1/sessions/confirmation"
 PENDING_TTL = 600
+MAX_FORM = 16 * 1024  # the session page's form is a few hundred bytes
 _LOOPBACK_REDIRECT = re.compile(r"^http://(?:127\.0\.0\.1|\[::1\]):(\d{1,5})/oauth/callback$")
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _CLIENT_LABELS = {
@@ -28,6 +30,29 @@ _CLIENT_LABELS = {
 
 class AuthorizeRefused(Exception):
     """A parameter error that is redirected back as `error=invalid_request`."""
+
+
+class FormRefused(Exception):
+    """A session-page form that cannot be read: (HTTP status, sentence for the error page)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    """The session page's urlencoded form, read with a cap and parsed strictly."""
+    try:
+        raw = await read_capped(request, MAX_FORM)
+    except BodyTooLarge:
+        raise FormRefused(413, "The form sent is far larger than the session page sends.")
+    try:
+        pairs = parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except (ValueError, UnicodeDecodeError):
+        raise FormRefused(400, "The form sent is not one the session page sends.")
+    if any(len(values) != 1 for values in pairs.values()):
+        raise FormRefused(400, "The form sent is not one the session page sends.")
+    return {name: values[0] for name, values in pairs.items()}
 
 
 def verification_code(state: str, code: str) -> str:
@@ -135,7 +160,13 @@ class Authorize:
 
     async def post(self, request: Request) -> Response:
         """Approve or cancel a pending request; the CSRF token must match form and cookie."""
-        form = await request.form()
+        try:
+            form = await _read_form(request)
+        except FormRefused as exc:
+            return _error_page(
+                request, "Invalid form",
+                f"{exc} Go back to the terminal and start signing in again.", exc.status,
+            )
         request_id = str(form.get("request", ""))
         sent = str(form.get("csrf_token", ""))
         cookie = request.cookies.get(f"csrf_{request_id}", "")
@@ -159,7 +190,7 @@ class Authorize:
                 pending.redirect_uri, [("error", "access_denied"), ("state", pending.state)]
             )
         else:
-            identity = str(form.get("identity", ""))
+            identity = form.get("identity", "")
             if self.store.settings.identity(identity) is None:
                 return _error_page(request, "Unknown session", "Choose one of the sessions shown.")
             code = self._issue_code(pending, identity)

@@ -10,12 +10,12 @@ from xml.sax.saxutils import escape
 from starlette.requests import Request
 from starlette.responses import Response
 
+from awslogin.emulator.bodies import MAX_BODY, BodyTooLarge, read_capped
 from awslogin.emulator.identities import parse_identity
 from awslogin.emulator.sigv4 import SignatureError, parse_authorization, verify
 from awslogin.emulator.state import Store
 
 XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
-MAX_BODY = 64 * 1024
 
 
 def _xml(body: str, request_id: str, status: int = 200) -> Response:
@@ -66,8 +66,9 @@ class StsEndpoint:
 
     async def __call__(self, request: Request) -> Response:
         """Verify the SigV4 signature and answer with the caller's identity."""
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
+        try:
+            raw = await read_capped(request, MAX_BODY)
+        except BodyTooLarge:
             return sts_error("ValidationError", "The request body is too large.", 400)
         try:
             params = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8")).items()}

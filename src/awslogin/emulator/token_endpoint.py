@@ -13,11 +13,11 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from awslogin.emulator.bodies import MAX_BODY, BodyTooLarge, read_capped
 from awslogin.emulator.dpop import DpopError, verify_proof
 from awslogin.emulator.grants import Grants, TokenError, invalid, validate_body
 from awslogin.emulator.state import Store
 
-MAX_BODY = 64 * 1024
 NONCE_LIFETIME = 300
 _FORM_NAMES = {
     "grant_type": "grantType",
@@ -65,11 +65,9 @@ def _parse_form(raw: bytes) -> dict[str, Any]:
 
 async def read_body(request: Request) -> dict[str, Any]:
     """The token request as a dict, from a JSON or a form body."""
-    declared = request.headers.get("content-length", "0")
-    if not declared.isdigit() or int(declared) > MAX_BODY:
-        raise invalid("The request body is too large.")
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
+    try:
+        raw = await read_capped(request, MAX_BODY)
+    except BodyTooLarge:
         raise invalid("The request body is too large.")
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "application/x-www-form-urlencoded":
