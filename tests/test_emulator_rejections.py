@@ -243,6 +243,36 @@ def test_a11_expired_code() -> None:
         stop_emulator(emu)
 
 
+def jump_clock(url: str, seconds: int, key: DpopKey | None = None) -> str:
+    """Move the emulator's clock *seconds* ahead (past the purge interval too); a proof for it."""
+    from test_emulator_support import set_faults
+
+    set_faults(url, clock_offset=seconds)
+    return (key or DpopKey()).proof(token_url(url), claims={"iat": int(time.time()) + seconds})
+
+
+def test_a11_expired_code_is_still_reported_expired_after_a_purge() -> None:
+    emu = start_emulator("--auto-approve", "--code-ttl", "1")
+    try:
+        grant = auto_authorize(emu.url)
+        # The jump passes the code's expiry and the purge interval, so this request purges.
+        proof = jump_clock(emu.url, 120)
+        refused(emu.url, body=code_body(grant), dpop=proof, status=401, code="AUTHCODE_EXPIRED",
+                shape="AccessDeniedException")
+    finally:
+        stop_emulator(emu)
+
+
+def test_a11_expired_code_is_forgotten_after_the_retention_window() -> None:
+    emu = start_emulator("--auto-approve", "--code-ttl", "1")
+    try:
+        grant = auto_authorize(emu.url)
+        proof = jump_clock(emu.url, 3600)  # far past expiry + max(ttl, 10 min)
+        refused(emu.url, body=code_body(grant), dpop=proof)
+    finally:
+        stop_emulator(emu)
+
+
 def test_a12_client_id_differs(base) -> None:
     refused(base, body=code_body(fresh_code(base), clientId=CROSS_DEVICE))
 
@@ -306,6 +336,18 @@ def test_a14_session_past_lifetime() -> None:
         out = exchange(emu.url, auto_authorize(emu.url), key)
         set_faults(emu.url, clock_offset=121)
         proof = key.proof(token_url(emu.url), claims={"iat": int(time.time()) + 121})
+        refused(emu.url, body=refresh_body(out["refreshToken"]), dpop=proof, status=401,
+                code="TOKEN_EXPIRED", shape="AccessDeniedException")
+    finally:
+        stop_emulator(emu)
+
+
+def test_a14_session_still_reported_expired_after_a_purge() -> None:
+    emu = start_emulator("--auto-approve", "--session-ttl", "2")
+    try:
+        key = DpopKey()
+        out = exchange(emu.url, auto_authorize(emu.url), key)
+        proof = jump_clock(emu.url, 120, key)  # past the session's end and the purge interval
         refused(emu.url, body=refresh_body(out["refreshToken"]), dpop=proof, status=401,
                 code="TOKEN_EXPIRED", shape="AccessDeniedException")
     finally:

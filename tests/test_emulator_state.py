@@ -54,23 +54,28 @@ def test_jti_replay_is_detected() -> None:
 
 
 def test_purge_drops_expired_entries() -> None:
-    store = make_store()
+    store = make_store(code_ttl=60, session_ttl=60)
     now = store.now()
-    store.add_code("old", code(now - 1))
+    past_retention = now - st.RETAIN_EXPIRED_MIN - 1
+    store.add_code("old", code(past_retention))
+    store.add_code("expired", code(now - 1))
     store.add_code("new", code(now + 60))
     store.remember_jti("old", now - 1)
     store.remember_jti("new", now + 60)
-    store.add_session("dead", Session(ARN, "client", "jkt", now - 1))
+    store.add_session("dead", Session(ARN, "client", "jkt", past_retention))
+    store.add_session("expired", Session(ARN, "client", "jkt", now - 1))
     store.add_session("live", Session(ARN, "client", "jkt", now + 60))
     store.add_refresh_token("dead-token", "dead")
+    store.add_refresh_token("expired-token", "expired")
     store.add_refresh_token("live-token", "live")
     store.add_access_key("AKOLD", AccessKey("s", "t", ARN, now - st.KEEP_EXPIRED - 1, "dead"))
     store.add_access_key("AKRECENT", AccessKey("s", "t", ARN, now - 1, "live"))
     store.purge()
-    assert list(store.codes) == [token_hash("new")]
+    # expired codes and sessions stay a while, so that the grants can say "expired" (A11, A14)
+    assert list(store.codes) == [token_hash("expired"), token_hash("new")]
     assert list(store.jtis) == ["new"]
-    assert list(store.sessions) == ["live"]
-    assert list(store.refresh_tokens) == [token_hash("live-token")]
+    assert list(store.sessions) == ["expired", "live"]
+    assert list(store.refresh_tokens) == [token_hash("expired-token"), token_hash("live-token")]
     # an expired key is still known for a while, so that STS can answer ExpiredToken
     assert list(store.access_keys) == ["AKRECENT"]
 

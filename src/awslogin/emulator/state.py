@@ -22,8 +22,9 @@ MAX_SESSIONS = 20_000
 MAX_REFRESH_TOKENS = 200_000
 MAX_ACCESS_KEYS = 200_000
 MAX_JTIS = 200_000
-PURGE_EVERY = 2.0  # seconds between purges
+PURGE_EVERY = 2.0  # seconds between purges (real time or the emulator's clock)
 KEEP_EXPIRED = 3600  # seconds an expired access key is still recognised
+RETAIN_EXPIRED_MIN = 600  # expired codes/sessions are kept at least this long, to say "expired"
 REFRESH_GRACE = 60  # "aws" rotation: a used refresh token keeps working this long
 
 
@@ -160,7 +161,8 @@ class Store:
         self.refresh_tokens: OrderedDict[str, RefreshRecord] = OrderedDict()
         self.access_keys: OrderedDict[str, AccessKey] = OrderedDict()
         self.jtis: OrderedDict[str, float] = OrderedDict()
-        self._last_purge = 0.0
+        self._last_purge = 0.0  # time.monotonic() of the last purge
+        self._last_purge_clock = 0.0  # self.now() at the last purge
 
     def now(self) -> float:
         """The emulator's clock: real time plus the configured offset."""
@@ -221,30 +223,43 @@ class Store:
     # -- purging ------------------------------------------------------------------------
 
     def _maybe_purge(self) -> None:
-        real = time.monotonic()
-        if real - self._last_purge >= PURGE_EVERY:
-            self._last_purge = real
+        """Purge when real time or the emulator's clock (a clock_offset jump) has moved on."""
+        real, clock = time.monotonic(), self.now()
+        if (
+            real - self._last_purge >= PURGE_EVERY
+            or abs(clock - self._last_purge_clock) >= PURGE_EVERY
+        ):
+            self._last_purge, self._last_purge_clock = real, clock
             self.purge()
 
     def purge(self) -> None:
-        """Drop everything expired (codes, pending requests, sessions, keys, jtis)."""
+        """Drop what is expired and no longer worth remembering.
+
+        Pending requests and jtis go at expiry. Codes and sessions stay for a retention window
+        past expiry (their lifetime, at least RETAIN_EXPIRED_MIN) so that the grants can answer
+        AUTHCODE_EXPIRED / TOKEN_EXPIRED rather than "not valid"; the MAX_* caps still bound
+        them. Refresh tokens go with their session (or, "aws" rotation, once used and stale).
+        """
         with self.lock:
             now = self.now()
-            for table in (self.pending, self.codes):
-                for key in [k for k, v in table.items() if v.expires < now]:
-                    del table[key]
+            for key in [k for k, v in self.pending.items() if v.expires < now]:
+                del self.pending[key]
+            keep_codes = max(self.settings.code_ttl, RETAIN_EXPIRED_MIN)
+            for key in [k for k, v in self.codes.items() if v.expires + keep_codes < now]:
+                del self.codes[key]
             # Expired keys stay a while so that STS can say ExpiredToken rather than "unknown".
             for key in [k for k, v in self.access_keys.items() if v.expires + KEEP_EXPIRED < now]:
                 del self.access_keys[key]
-            dead = {k for k, v in self.sessions.items() if v.expires < now}
-            for key in dead:
+            keep_sessions = max(self.settings.session_ttl, RETAIN_EXPIRED_MIN)
+            for key in [
+                k for k, v in self.sessions.items() if v.expires + keep_sessions < now
+            ]:
                 del self.sessions[key]
             keep_used = self.settings.refresh_rotation == "strict"
             for key in [
                 k
                 for k, v in self.refresh_tokens.items()
-                if v.session_id in dead
-                or v.session_id not in self.sessions
+                if v.session_id not in self.sessions
                 or (not keep_used and v.used_at is not None and v.used_at + REFRESH_GRACE < now)
             ]:
                 del self.refresh_tokens[key]
