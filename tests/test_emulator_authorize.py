@@ -74,6 +74,12 @@ def test_a1_unknown_client_gets_error_page(auto, client_id) -> None:
     "http://127.0.0.1:99999/oauth/callback",
     "http://127.0.0.1:5000/oauth/callback?x=1",
     "{base}/v1/sessions/confirmation",
+    "http://127.0.0.1:80/oauth/callback\n",  # `$` matches before a final newline
+    "http://[::1]:5000/oauth/callback\n",
+    "http://127.0.0.1:080/oauth/callback",  # no leading zeros: one port, one spelling
+    "http://127.0.0.1:00080/oauth/callback",
+    "http://127.0.0.1:0/oauth/callback",
+    "http://127.0.0.1:00/oauth/callback",
 ])
 def test_a2_same_device_redirect_must_be_loopback_callback(auto, redirect) -> None:
     url = authorize_url(auto, client_id=SAME_DEVICE, redirect_uri=redirect.format(base=auto))
@@ -84,6 +90,7 @@ def test_a2_same_device_redirect_must_be_loopback_callback(auto, redirect) -> No
     "http://127.0.0.1:5000/oauth/callback",
     "http://evil.example/v1/sessions/confirmation",
     "{base}/v1/sessions/confirmation/x",
+    "{base}/v1/sessions/confirmation\n",
 ])
 def test_a2_cross_device_redirect_must_be_confirmation_page(auto, redirect) -> None:
     url = authorize_url(auto, client_id=CROSS_DEVICE, redirect_uri=redirect.format(base=auto))
@@ -110,6 +117,7 @@ def test_a2_ipv6_loopback_redirect_is_allowed(auto) -> None:
     {"code_challenge": None},
     {"code_challenge": "x" * 42},
     {"code_challenge": "x" * 42 + "="},
+    {"code_challenge": "x" * 43 + "\n"},
 ])
 def test_a3_parameter_errors_redirect_with_invalid_request(auto, changes) -> None:
     state = str(uuid.uuid4())
@@ -280,3 +288,11 @@ def test_stats_and_faults_are_json(auto) -> None:
     body = json.loads(get(f"{auto}/__emulator/stats").data)
     assert set(body) == {"token_requests", "code_grants", "refresh_grants", "errors"}
     assert all(isinstance(v, int) for v in body.values())
+
+
+def test_fault_arn_with_trailing_newline_is_refused(auto) -> None:
+    r = HTTP.request("POST", f"{auto}/__emulator/faults",
+                     body=json.dumps({"credentials_changed": [DEFAULT_ARN + "\n"]}).encode(),
+                     headers={"Content-Type": "application/json"})
+    assert r.status == 400, r.data
+    assert json.loads(r.data)["message"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -13,9 +14,15 @@ from test_emulator_support import (
     CROSS_DEVICE,
     SAME_DEVICE,
     DpopKey,
+    Grant,
+    authorize_url,
     auto_authorize,
+    b64url,
+    default_redirect,
     exchange,
+    get,
     post_token,
+    query_of,
     refresh,
     running,
     sts_client,
@@ -204,6 +211,17 @@ def test_a9_nonce_mode() -> None:
 ], ids=lambda c: ",".join(f"{k}={str(v)[:12]}" for k, v in c.items()))
 def test_a10_invalid_code_exchange_body(base, changes) -> None:
     refused(base, body=code_body(fresh_code(base), **changes))
+
+
+def test_a10_verifier_with_trailing_newline(base) -> None:
+    """A verifier ending in a newline is refused even when its S256 matches the challenge."""
+    verifier = "v" * 64 + "\n"
+    challenge = b64url(hashlib.sha256(verifier.encode()).digest())
+    r = get(authorize_url(base, challenge=challenge))
+    assert r.status == 302, r.data[:300]
+    code = query_of(r.headers["Location"])["code"]
+    grant = Grant(code, verifier, default_redirect(base, SAME_DEVICE), SAME_DEVICE, "")
+    refused(base, body=code_body(grant))
 
 
 def test_a10_refresh_token_too_long(base) -> None:

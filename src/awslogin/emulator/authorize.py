@@ -20,8 +20,10 @@ from awslogin.emulator.tokens import new_code
 CONFIRMATION_PATH = "/v1/sessions/confirmation"
 PENDING_TTL = 600
 MAX_FORM = 16 * 1024  # the session page's form is a few hundred bytes
-_LOOPBACK_REDIRECT = re.compile(r"^http://(?:127\.0\.0\.1|\[::1\]):(\d{1,5})/oauth/callback$")
-_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+# Used with fullmatch (`$` would also match before a final newline). The port has no leading
+# zero, so each port has one spelling; 0 and > 65535 are refused by the range check.
+_LOOPBACK_REDIRECT = re.compile(r"http://(?:127\.0\.0\.1|\[::1\]):([1-9][0-9]{0,4})/oauth/callback")
+_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 _CLIENT_LABELS = {
     SAME_DEVICE: "A terminal on this computer",
     CROSS_DEVICE: "A terminal on another device",
@@ -77,7 +79,7 @@ class Authorize:
 
     def _redirect_allowed(self, request: Request, client_id: str, redirect_uri: str) -> bool:
         if client_id == SAME_DEVICE:
-            match = _LOOPBACK_REDIRECT.match(redirect_uri)
+            match = _LOOPBACK_REDIRECT.fullmatch(redirect_uri)
             return bool(match) and 1 <= int(match.group(1)) <= 65535
         bases = {f"{request.url.scheme}://{request.url.netloc}", self.store.settings.base_url}
         return redirect_uri in {base + CONFIRMATION_PATH for base in bases}
@@ -125,7 +127,7 @@ class Authorize:
                 raise AuthorizeRefused("state is required")
             if params.get("code_challenge_method") != "SHA-256":
                 raise AuthorizeRefused("code_challenge_method must be SHA-256")
-            if not _CHALLENGE.match(params.get("code_challenge", "")):
+            if not _CHALLENGE.fullmatch(params.get("code_challenge", "")):
                 raise AuthorizeRefused("code_challenge must be 43 base64url characters")
         except AuthorizeRefused as exc:
             request.state.log_note = f"invalid_request: {exc}"

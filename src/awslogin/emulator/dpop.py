@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")  # fullmatch: `$` would allow a final newline
 MAX_PROOF_LENGTH = 4096
 
 
@@ -38,7 +38,7 @@ class Proof:
 
 def b64url_decode(text: str) -> bytes:
     """Strict base64url without padding."""
-    if not _B64URL.match(text) or len(text) % 4 == 1:
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
         raise DpopError("The DPoP proof is not valid base64url.")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -28,7 +28,7 @@ from awslogin.emulator.tokens import (
 SAME_DEVICE = "arn:aws:signin:::devtools/same-device"
 CROSS_DEVICE = "arn:aws:signin:::devtools/cross-device"
 CLIENTS = (SAME_DEVICE, CROSS_DEVICE)
-_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
+_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # fullmatch: `$` allows a final "\n"
 MAX_CODE = 512
 MAX_REDIRECT_URI = 2048
 MAX_REFRESH_TOKEN = 4096
@@ -80,7 +80,7 @@ def validate_body(body: dict[str, Any]) -> dict[str, str]:
         out["code"] = _field(body, "code", MAX_CODE)
         out["redirectUri"] = _field(body, "redirectUri", MAX_REDIRECT_URI)
         out["codeVerifier"] = _field(body, "codeVerifier", 128)
-        if not _VERIFIER.match(out["codeVerifier"]):
+        if not _VERIFIER.fullmatch(out["codeVerifier"]):
             raise invalid("codeVerifier must be 43-128 characters of [A-Za-z0-9-._~].")
     else:
         out["refreshToken"] = _field(body, "refreshToken", MAX_REFRESH_TOKEN)

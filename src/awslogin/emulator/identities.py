@@ -10,13 +10,13 @@ _PARTITIONS = "aws|aws-cn|aws-us-gov"
 _NAME = r"[\w+=,.@-]{1,128}"
 _ROLE = re.compile(
     rf"^arn:(?P<partition>{_PARTITIONS}):sts::(?P<account>\d{{12}}):assumed-role/"
-    rf"(?P<role>{_NAME})/(?P<session>[\w+=,.@-]{{2,64}})$"
+    rf"(?P<role>{_NAME})/(?P<session>[\w+=,.@-]{{2,64}})\Z"
 )
 _USER = re.compile(
     rf"^arn:(?P<partition>{_PARTITIONS}):iam::(?P<account>\d{{12}}):user/"
-    rf"(?P<path>(?:{_NAME}/)*)(?P<user>[\w+=,.@-]{{1,64}})$"
+    rf"(?P<path>(?:{_NAME}/)*)(?P<user>[\w+=,.@-]{{1,64}})\Z"
 )
-_ROOT = re.compile(rf"^arn:(?P<partition>{_PARTITIONS}):iam::(?P<account>\d{{12}}):root$")
+_ROOT = re.compile(rf"^arn:(?P<partition>{_PARTITIONS}):iam::(?P<account>\d{{12}}):root\Z")
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 

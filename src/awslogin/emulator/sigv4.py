@@ -19,7 +19,7 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = 15 * 60
 _AUTH = re.compile(
     r"^AWS4-HMAC-SHA256\s+Credential=(?P<credential>[^,\s]+),\s*"
-    r"SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<signature>[0-9a-f]{64})$"
+    r"SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<signature>[0-9a-f]{64})\Z"
 )
 _SPACES = re.compile(r"\s+")
 
