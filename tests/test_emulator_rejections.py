@@ -123,7 +123,9 @@ def test_a7_htm_not_post(base) -> None:
 
 
 @pytest.mark.parametrize("htu", ["{base}/v1/other", "https://{host}/v1/token",
-                                 "http://evil.example/v1/token", "{base}/v1/token/"])
+                                 "http://evil.example/v1/token", "{base}/v1/token/",
+                                 "http://u:p@{host}/v1/token", "http://u@{host}/v1/token",
+                                 "http://@{host}/v1/token"])
 def test_a7_htu_not_this_endpoint(base, htu) -> None:
     url = htu.format(base=base, host=base.split("//")[1])
     refused(base, dpop=DpopKey().proof(url, claims={"htu": url}))

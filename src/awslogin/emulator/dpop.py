@@ -96,6 +96,9 @@ def _public_key(jwk: object) -> ec.EllipticCurvePublicKey:
 def normalise_url(url: str) -> tuple[str, str, int, str]:
     """(scheme, host, port, path) with scheme/host lower-cased and default ports filled in."""
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # urlsplit's hostname drops userinfo, which would make u:p@host "equal" host.
+        raise DpopError("The DPoP proof htu must not contain user information.")
     scheme = parts.scheme.lower()
     try:
         port = parts.port
