@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import os
 import subprocess
@@ -127,17 +128,14 @@ def _follow_in_background(url: str) -> bool:
 def _sign_in(base_url: str, *, browser: bool, say) -> None:
     from awslogin.login.flows import LoginOptions, perform_login, remember_endpoint, save_login
 
+    options = LoginOptions(base_url=base_url, remote=False, open_browser=True, timeout=300.0)
     if browser:
         say("2. Signing in with the same-device flow: pick the session in your browser.")
-        opener = None  # the real `webbrowser` module
+        session = perform_login(options, out=sys.stdout)  # the real `webbrowser` module
     else:
-        say("2. Signing in with the same-device flow (the emulator approves on your behalf).")
-        opener = _follow_in_background
-    session = perform_login(
-        LoginOptions(base_url=base_url, remote=False, open_browser=True, timeout=120.0),
-        out=sys.stdout,
-        open_url=opener,
-    )
+        say("2. Signing in with the same-device flow. No person is here to click, so awslogin")
+        say("   follows the sign-in URL itself, as a browser would, and the emulator approves.")
+        session = perform_login(options, out=io.StringIO(), open_url=_follow_in_background)
     save_login(session, PROFILE, region_to_write=REGION, confirm_replace=None)
     if remember_endpoint(session, PROFILE, login_region=REGION):
         say(f"   Saved the Sign-In endpoint {base_url} in the profile: every SDK refreshes there.")
@@ -149,8 +147,8 @@ def _show_files(files: dict[str, Path], say) -> None:
     for line in files["config"].read_text().splitlines():
         say(f"     {line}")
     for path in sorted(files["cache_dir"].glob("*.json")):
-        mode = oct(path.stat().st_mode & 0o777)
-        say(f"   The token cache entry ({path.name}, mode {mode}), secrets hidden:")
+        mode = path.stat().st_mode & 0o777
+        say(f"   The token cache entry ({path.name}, mode {mode:04o}), secrets hidden:")
         entry = json.loads(path.read_text())
         for line in json.dumps(_hide_secrets(entry), indent=2).splitlines():
             say(f"     {line}")
