@@ -226,6 +226,64 @@ def test_faults_endpoint_rejects_bad_values(base) -> None:
         assert r.status == 400
 
 
+@pytest.mark.parametrize("body", [
+    b'{"clock_offset": NaN}',
+    b'{"clock_offset": Infinity}',
+    b'{"clock_offset": -Infinity}',
+    b'{"clock_offset": 1e308}',
+    b'{"clock_offset": -400000000}',  # more than 10 years
+    b'{"clock_offset": "60"}',
+    b'{"clock_offset": null}',
+    b'{"throttle_next": 1000001}',
+    b'{"error_next": 1.5}',
+    b'{"error_next": 1e3}',
+    b'{"latency_ms": 60001}',
+    b'{"latency_ms": true}',
+    b'{"throttle_next": 99999999999999999999999999}',
+], ids=lambda b: b.decode())
+def test_faults_endpoint_refuses_out_of_range_numbers(base, body) -> None:
+    from test_emulator_support import HTTP
+
+    r = HTTP.request("POST", f"{base}/__emulator/faults", body=body,
+                     headers={"Content-Type": "application/json"})
+    assert r.status == 400, r.data
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert json.loads(r.data)["message"]
+    # nothing was applied, and every response still carries a valid Date header
+    assert set_faults(base) == NO_FAULTS
+    served = parsedate_to_datetime(get_stats_response(base).headers["Date"]).timestamp()
+    assert abs(served - time.time()) < 60
+
+
+def test_faults_endpoint_accepts_the_limits(base) -> None:
+    limits = {"clock_offset": -315_360_000, "throttle_next": 1_000_000, "error_next": 0,
+              "latency_ms": 0}
+    assert set_faults(base, **limits)["clock_offset"] == -315_360_000
+    served = parsedate_to_datetime(get_stats_response(base).headers["Date"]).timestamp()
+    assert abs(served - (time.time() - 315_360_000)) < 60
+
+
+def get_stats_response(base: str):
+    from test_emulator_support import get
+
+    r = get(f"{base}/__emulator/stats")
+    assert r.status == 200
+    return r
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e308", "-400000000"])
+def test_clock_offset_option_must_be_finite_and_bounded(value) -> None:
+    import subprocess
+
+    from conftest import AWSLOGIN
+
+    result = subprocess.run([*AWSLOGIN, "emulator", "--port", "0", f"--clock-offset={value}"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "--clock-offset" in result.stderr
+    assert "listening" not in result.stdout
+
+
 def test_clock_offset_option_applies_at_start() -> None:
     emu = start_emulator("--auto-approve", "--clock-offset", "7200")
     try:

@@ -14,15 +14,22 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from awslogin.emulator.authorize import Authorize
+from awslogin.emulator.bodies import BodyTooLarge, read_capped
 from awslogin.emulator.grants import Grants
 from awslogin.emulator.identities import parse_identity
+from awslogin.emulator.options import (
+    MAX_FAULT_COUNT,
+    MAX_LATENCY_MS,
+    clock_offset_problem,
+)
 from awslogin.emulator.pages import render
 from awslogin.emulator.state import Store
 from awslogin.emulator.sts import StsEndpoint
 from awslogin.emulator.token_endpoint import TokenEndpoint
 from awslogin.emulator.tokens import SigningKey
 
-_INT_FAULTS = ("throttle_next", "error_next", "latency_ms")
+_INT_FAULTS = {"throttle_next": MAX_FAULT_COUNT, "error_next": MAX_FAULT_COUNT,
+               "latency_ms": MAX_LATENCY_MS}
 _ARN_FAULTS = ("credentials_changed", "insufficient_permissions")
 
 
@@ -81,6 +88,11 @@ def _operator_allowed(request: Request) -> bool:
     return loopback and (origin is None or origin == f"{request.url.scheme}://{request.url.netloc}")
 
 
+def _no_constant(name: str) -> object:
+    """json.loads hook: NaN and Infinity are not JSON numbers, so refuse them."""
+    raise ValueError(f"{name} is not a number")
+
+
 def _apply_faults(store: Store, changes: object) -> str | None:
     """Apply a POST /__emulator/faults body; an error sentence when it is invalid."""
     if not isinstance(changes, dict):
@@ -88,13 +100,13 @@ def _apply_faults(store: Store, changes: object) -> str | None:
     unknown = set(changes) - {*_INT_FAULTS, *_ARN_FAULTS, "clock_offset"}
     if unknown:
         return f"Unknown fault(s): {', '.join(sorted(unknown))}."
-    for name in _INT_FAULTS:
+    for name, limit in _INT_FAULTS.items():
         value = changes.get(name, 0)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return f"{name} must be a whole number >= 0."
-    offset = changes.get("clock_offset", 0)
-    if isinstance(offset, bool) or not isinstance(offset, int | float):
-        return "clock_offset must be a number of seconds."
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+            return f"{name} must be a whole number from 0 to {limit}."
+    problem = clock_offset_problem(changes.get("clock_offset", 0))
+    if problem:
+        return problem
     for name in _ARN_FAULTS:
         arns = changes.get(name, [])
         if not isinstance(arns, list) or not all(isinstance(a, str) for a in arns):
@@ -167,9 +179,11 @@ def build_app(store: Store, *, log_stream: TextIO | None = None) -> Any:
         if not _operator_allowed(request):
             return JSONResponse({"message": "Loopback only."}, status_code=403)
         try:
-            changes = json.loads(await request.body() or b"{}")
-        except ValueError:
-            return JSONResponse({"message": "Send a JSON object."}, status_code=400)
+            changes = json.loads(await read_capped(request) or b"{}",
+                                 parse_constant=_no_constant)
+        except (BodyTooLarge, ValueError):
+            message = "Send a JSON object (at most 64 KiB; NaN and Infinity are not numbers)."
+            return JSONResponse({"message": message}, status_code=400)
         problem = _apply_faults(store, changes)
         if problem:
             return JSONResponse({"message": problem}, status_code=400)

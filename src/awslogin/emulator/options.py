@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 DEFAULT_IDENTITY = "arn:aws:sts::111122223333:assumed-role/Developer/alice"
+# Bounds of the fault switches, shared with POST /__emulator/faults. Beyond them the emulator
+# could not even format its Date header (clock) or would never answer (latency).
+MAX_CLOCK_OFFSET = 10 * 365 * 86400  # seconds, either way
+MAX_FAULT_COUNT = 1_000_000
+MAX_LATENCY_MS = 60_000
+
+
+def clock_offset_problem(value: object) -> str | None:
+    """Why *value* is not an acceptable clock offset in seconds (None when it is)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "clock_offset must be a number of seconds."
+    if not math.isfinite(value) or abs(value) > MAX_CLOCK_OFFSET:
+        return f"clock_offset must be finite and at most {MAX_CLOCK_OFFSET} seconds either way."
+    return None
 
 
 def _non_negative_int(text: str) -> int:
@@ -26,9 +41,24 @@ def _positive_int(text: str) -> int:
 
 def _seconds(text: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds")
+    if clock_offset_problem(value):
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a finite number of seconds within {MAX_CLOCK_OFFSET} either way"
+        )
+    return value
+
+
+def _bounded_int(limit: int):
+    def parse(text: str) -> int:
+        value = _non_negative_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"{value} is more than {limit}")
+        return value
+
+    return parse
 
 
 def _port(text: str) -> int:
@@ -109,21 +139,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     faults = p.add_argument_group("fault injection (token endpoint)")
     faults.add_argument(
         "--throttle-first",
-        type=_non_negative_int,
+        type=_bounded_int(MAX_FAULT_COUNT),
         default=0,
         metavar="N",
         help="answer the first N token requests with 429 TooManyRequestsError",
     )
     faults.add_argument(
         "--error-first",
-        type=_non_negative_int,
+        type=_bounded_int(MAX_FAULT_COUNT),
         default=0,
         metavar="N",
         help="answer the first N token requests with 500 InternalServerException",
     )
     faults.add_argument(
         "--latency-ms",
-        type=_non_negative_int,
+        type=_bounded_int(MAX_LATENCY_MS),
         default=0,
         metavar="MS",
         help="add this much latency to every token request",
