@@ -1,7 +1,8 @@
 """The emulator's memory: settings, faults, codes, sessions, keys and seen DPoP `jti`s.
 
 Everything lives in one `Store` guarded by one lock. Every table is bounded (the oldest
-entries go first) and expired entries are purged as requests arrive, so a long-running
+entries go first) and expired entries are purged as requests arrive (codes and sessions only
+after a retention window, so they can still be reported as expired), so a long-running
 emulator (or a benchmark) never grows without limit. Codes and refresh tokens are kept only
 as SHA-256 hashes: the emulator never holds more than it must.
 """
