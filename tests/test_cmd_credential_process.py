@@ -224,3 +224,13 @@ def test_the_cli_answers_a_cache_hit_before_loading_argparse(aws_home):
     assert out.returncode == 0, out.stderr
     assert "LOADED []" in out.stderr
     assert '"AccessKeyId"' in out.stdout
+
+
+def test_a_config_botocore_refuses_is_named_not_unexpected(aws_home):
+    write_fake_session(aws_home, seconds_left=-60)
+    with open(aws_home.config, "a") as f:
+        f.write("sso_session = missing\n")
+    out = cli(aws_home.env)
+    assert out.returncode == 1 and out.stdout == ""
+    assert "unexpectedly" not in out.stderr and "Traceback" not in out.stderr
+    assert str(aws_home.config) in out.stderr and '"missing" sso_session' in out.stderr

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from awslogin import dpop, signin
 from awslogin.errors import (
     AwsloginError,
+    ConfigError,
     EndpointUnreachableError,
     SignInServiceError,
     UsageError,
@@ -445,6 +446,43 @@ def test_resolve_bad_input(aws_home) -> None:
         signin.resolve_endpoint("not a region!")
     with pytest.raises(UsageError):
         signin.resolve_endpoint("")
+
+
+BROKEN_CONFIG = (
+    "[default]\nlogin_session = arn:aws:sts::1:x\nsso_session = missing\nregion = us-east-1\n"
+    "[profile svc]\nservices = nosuch\nregion = us-east-1\n"
+    "[profile bad]\nendpoint_url = notaurl\nregion = us-east-1\n"
+)
+
+
+@pytest.mark.parametrize("profile, words", [
+    ("default", ['"missing" sso_session']),
+    ("svc", ['"nosuch" services']),
+    ("bad", ["endpoint_url", "'notaurl'", "profile bad"]),
+])
+def test_config_botocore_refuses_is_a_config_error_naming_the_file(aws_home, profile, words):
+    aws_home.config.write_text(BROKEN_CONFIG)
+    with pytest.raises(ConfigError) as caught:
+        signin.resolve_endpoint("us-east-1", profile=profile)
+    message = str(caught.value)
+    assert str(aws_home.config) in message
+    for word in words:
+        assert word in message
+    assert "ValueError" not in message and "region" not in message.split(".")[0]
+
+
+def test_signin_client_reports_a_config_botocore_refuses(aws_home):
+    aws_home.config.write_text(BROKEN_CONFIG)
+    client = signin.SigninClient("http://127.0.0.1:1")
+    with pytest.raises(ConfigError, match="sso_session") as caught:
+        client.refresh(client_id=SAME_DEVICE, refresh_token=REFRESH_TOKEN, key=dpop.generate_key())
+    assert str(aws_home.config) in str(caught.value)
+
+
+def test_endpoint_variable_that_is_not_a_url_is_named(aws_home, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SIGNIN", "notaurl")
+    with pytest.raises(UsageError, match="AWS_ENDPOINT_URL_SIGNIN"):
+        signin.resolve_endpoint("us-east-1")
 
 
 # --- the identity token --------------------------------------------------------------------------

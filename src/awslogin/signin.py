@@ -35,6 +35,8 @@ from awslogin.log import redact
 from awslogin.signin_endpoint import (
     TOKEN_PATH,
     botocore_session,
+    config_failure,
+    config_file_path,
     resolve_endpoint,
     standard_endpoint,
 )
@@ -204,9 +206,11 @@ class SigninClient:
                 )
             except botocore.exceptions.ConfigParseError:
                 raise ConfigError(
-                    "The AWS config file cannot be parsed, so AWS Sign-In cannot be called."
-                    " Fix the file and try again."
+                    f"The AWS config file {config_file_path()} cannot be parsed, so AWS "
+                    "Sign-In cannot be called. Fix the file and try again."
                 )
+            except botocore.exceptions.BotoCoreError as exc:  # e.g. InvalidConfigError
+                raise config_failure(exc)
             except ValueError:
                 raise UsageError(f"The Sign-In endpoint {self.base_url!r} is not a valid URL.")
             client.meta.events.register(

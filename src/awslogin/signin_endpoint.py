@@ -7,12 +7,49 @@ Re-exported by `awslogin.signin`. The URL is taken from the request botocore wou
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from awslogin.errors import ConfigError, UsageError
+from awslogin.errors import AwsloginError, ConfigError, UsageError
 
 TOKEN_PATH = "/v1/token"
+_INVALID_ENDPOINT = "Invalid endpoint: "  # botocore's ValueError for a configured endpoint URL
+
+
+def config_file_path() -> str:
+    """The shared config file botocore reads (`AWS_CONFIG_FILE`, else ~/.aws/config)."""
+    raw = os.environ.get("AWS_CONFIG_FILE") or os.path.join("~", ".aws", "config")
+    return os.path.expanduser(os.path.expandvars(raw))
+
+
+def config_failure(exc: Exception, *, profile: str | None = None) -> AwsloginError:
+    """The plain error for a botocore failure caused by the config file or environment.
+
+    botocore's own sentence names the section and setting at fault (it carries names, never
+    secrets), so it is kept and framed with the file to fix.
+    """
+    path = config_file_path()
+    text = str(exc).strip()
+    if isinstance(exc, ValueError) and text.startswith(_INVALID_ENDPOINT):
+        url = text[len(_INVALID_ENDPOINT):]
+        for variable in ("AWS_ENDPOINT_URL_SIGNIN", "AWS_ENDPOINT_URL"):
+            if os.environ.get(variable) == url:
+                return UsageError(
+                    f"The environment variable {variable} holds {url!r}, which is not a valid "
+                    "endpoint URL. Fix or unset it and try again."
+                )
+        where = f"the profile {profile}" if profile else "the profile in use"
+        return ConfigError(
+            f"The endpoint_url setting {url!r} of {where} (or of its services section) in "
+            f"{path} is not a valid URL. Fix it in that file and try again."
+        )
+    if text and not text.endswith("."):
+        text += "."
+    return ConfigError(
+        f"The AWS config file {path} has a problem botocore cannot work with: {text} "
+        "Fix the file and try again."
+    )
 
 
 def botocore_session(profile: str | None) -> Any:
@@ -66,15 +103,23 @@ def resolve_endpoint(
         url = _token_url_of(client)
     except botocore.exceptions.ConfigParseError:
         raise ConfigError(
-            "The AWS config file cannot be parsed, so the Sign-In endpoint cannot be resolved."
-            " Fix the file and try again."
+            f"The AWS config file {config_file_path()} cannot be parsed, so the Sign-In endpoint "
+            "cannot be resolved. Fix the file and try again."
         )
     except (botocore.exceptions.InvalidRegionError, botocore.exceptions.NoRegionError):
         raise UsageError(f"{region!r} is not a valid AWS region name.")
-    except (botocore.exceptions.EndpointResolutionError, ValueError) as exc:
+    except botocore.exceptions.EndpointResolutionError as exc:
         raise UsageError(
             f"No AWS Sign-In endpoint is known for the region {region!r} ({type(exc).__name__})."
         )
+    except ValueError as exc:
+        if str(exc).startswith(_INVALID_ENDPOINT):
+            raise config_failure(exc, profile=profile)
+        raise UsageError(
+            f"No AWS Sign-In endpoint is known for the region {region!r} ({type(exc).__name__})."
+        )
+    except botocore.exceptions.BotoCoreError as exc:  # e.g. InvalidConfigError
+        raise config_failure(exc, profile=profile)
     return check_url(url[: -len(TOKEN_PATH)] if url.endswith(TOKEN_PATH) else url)
 
 
@@ -96,9 +141,11 @@ def standard_endpoint(region: str) -> str:
         url = _token_url_of(client)
     except botocore.exceptions.ConfigParseError:
         raise ConfigError(
-            "The AWS config file cannot be parsed, so the Sign-In endpoint cannot be resolved."
-            " Fix the file and try again."
+            f"The AWS config file {config_file_path()} cannot be parsed, so the Sign-In endpoint "
+            "cannot be resolved. Fix the file and try again."
         )
+    except botocore.exceptions.InvalidConfigError as exc:
+        raise config_failure(exc)
     except (botocore.exceptions.BotoCoreError, ValueError):
         raise UsageError(f"{region!r} is not a valid AWS region name.")
     return check_url(url[: -len(TOKEN_PATH)] if url.endswith(TOKEN_PATH) else url)
