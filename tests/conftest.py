@@ -71,6 +71,7 @@ class Emulator:
     url: str
     process: subprocess.Popen
     stderr_lines: list[str]
+    stderr_reader: threading.Thread | None = None  # ends when the process closes stderr
 
     @property
     def port(self) -> int:
@@ -104,7 +105,8 @@ def start_emulator(*extra: str, env: dict[str, str] | None = None, timeout: floa
             stderr_lines.append(line)
 
     threading.Thread(target=read_first, daemon=True).start()
-    threading.Thread(target=drain_stderr, daemon=True).start()
+    stderr_reader = threading.Thread(target=drain_stderr, daemon=True)
+    stderr_reader.start()
     if not ready.wait(timeout) or not first or not _LISTENING.match(first[0].strip()):
         process.kill()
         process.wait()
@@ -113,7 +115,8 @@ def start_emulator(*extra: str, env: dict[str, str] | None = None, timeout: floa
         )
     match = _LISTENING.match(first[0].strip())
     assert match
-    return Emulator(url=match.group(1), process=process, stderr_lines=stderr_lines)
+    return Emulator(url=match.group(1), process=process, stderr_lines=stderr_lines,
+                    stderr_reader=stderr_reader)
 
 
 def stop_emulator(emu: Emulator) -> None:
