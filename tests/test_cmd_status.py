@@ -89,3 +89,13 @@ def test_no_session(aws_home):
     assert "Traceback" not in out.stderr
     out = status(aws_home.env, "--json", "--profile", "ghost")
     assert out.returncode != 0 and json.loads(out.stdout)["profile"] == "ghost"
+
+
+def test_junk_signin_region_in_the_cache_is_not_a_crash(aws_home):
+    from sessions import write_fake_session
+
+    write_fake_session(aws_home, IDENTITY, endpoint=None, extra={"signInRegion": 5})
+    out = status(aws_home.env, "--json")
+    assert "unexpectedly" not in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["usable"] is True

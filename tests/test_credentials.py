@@ -151,3 +151,14 @@ def test_no_region_and_no_recorded_endpoint(aws_home):
     with pytest.raises(ConfigError) as info:
         load_credentials(None)
     assert "no region" in str(info.value)
+
+
+@pytest.mark.parametrize("junk", [5, ["us-east-1"], "us east 1", "../../x"])
+def test_junk_signin_region_is_a_cache_error_naming_the_file(aws_home, junk):
+    write_fake_session(aws_home, seconds_left=-5, endpoint=None, extra={"signInRegion": junk})
+    path = cache.cache_path(ARN)
+    before = path.read_bytes()
+    with pytest.raises(CacheError) as info:
+        load_credentials(None)
+    assert str(path) in str(info.value) and "signInRegion" in str(info.value)
+    assert path.read_bytes() == before

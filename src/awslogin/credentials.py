@@ -191,6 +191,21 @@ def _missing_refresh_fields(token: dict[str, Any]) -> list[str]:
             if not isinstance(token.get(k), str) or not token[k]]
 
 
+def _recorded_region(session: Session, token: dict[str, Any]) -> str | None:
+    """The cache's ``signInRegion`` when it has a region's shape; `CacheError` when it is junk."""
+    import re
+
+    value = token.get("signInRegion")
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and re.fullmatch(r"[a-z]{2,}(-[a-z0-9]+)+", value):
+        return value
+    raise CacheError(
+        f"The login cache file {session.cache_file} has a signInRegion that is not a region "
+        f"name. It was left as it is; run {login_hint(session.profile)}."
+    )
+
+
 def refresh_endpoint(session: Session, token: dict[str, Any]) -> str:
     """Where to refresh: the endpoint that issued the token, else botocore's resolution."""
     recorded = token.get("signinEndpoint")
@@ -200,7 +215,7 @@ def refresh_endpoint(session: Session, token: dict[str, Any]) -> str:
 
     # botocore's order: the token's signInRegion, then its `region` setting (env, profile).
     region = (
-        token.get("signInRegion")
+        _recorded_region(session, token)
         or os.environ.get("AWS_DEFAULT_REGION")
         or session.settings.get("region")
     )
