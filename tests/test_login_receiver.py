@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import logging
 import socket
+import struct
 import threading
 import time
 
@@ -263,3 +264,42 @@ def test_a_failing_connection_prints_no_traceback(capfd) -> None:
             r._server.handle_error(None, ("127.0.0.1", 1))
     captured = capfd.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+@pytest.mark.parametrize(
+    ("query", "ends"),
+    [(f"code=real&state={STATE}", "code"), (f"error=access_denied&state={STATE}", "denied")],
+)
+def test_outcome_counts_even_when_the_browser_resets_before_the_answer(
+    monkeypatch, query: str, ends: str
+) -> None:
+    """A browser that resets the connection before reading the page still ends the login."""
+    from awslogin.login import receiver as receiver_module
+
+    decided = threading.Event()
+    reset = threading.Event()
+    real = receiver_module.handle_callback
+
+    def held(*args):
+        answer = real(*args)
+        decided.set()
+        reset.wait(10)  # answer only once the browser has reset the connection
+        return answer
+
+    monkeypatch.setattr(receiver_module, "handle_callback", held)
+    with CallbackReceiver() as r:
+        r.start(STATE)
+        conn = socket.create_connection(("127.0.0.1", r.port), timeout=10)
+        conn.sendall(
+            f"GET /oauth/callback?{query} HTTP/1.1\r\nHost: 127.0.0.1:{r.port}\r\n\r\n".encode()
+        )
+        assert decided.wait(10)
+        # SO_LINGER 0: close() sends a reset, so the server's write of the page fails
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+        reset.set()
+        if ends == "code":
+            assert r.wait(time.monotonic() + 20) == "real"
+        else:
+            with pytest.raises(LoginDeniedError, match="cancelled"):
+                r.wait(time.monotonic() + 20)
