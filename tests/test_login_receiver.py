@@ -303,3 +303,55 @@ def test_outcome_counts_even_when_the_browser_resets_before_the_answer(
         else:
             with pytest.raises(LoginDeniedError, match="cancelled"):
                 r.wait(time.monotonic() + 20)
+
+
+def wait_until(condition, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_connections_beyond_the_cap_are_closed_unanswered_and_the_login_goes_on() -> None:
+    r = CallbackReceiver(read_timeout=60, max_connections=4)
+    port = r.port
+    r.start(STATE)
+    idle = []
+    try:
+        for _ in range(4):  # someone trickling bytes: each holds a connection
+            conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+            conn.sendall(b"GET /oauth/cal")
+            idle.append(conn)
+        assert wait_until(lambda: len(r._connections) == 4)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as extra:
+            extra.sendall(f"GET /nothing HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            try:
+                answer = extra.recv(1024)
+            except ConnectionResetError:
+                answer = b""
+            assert answer == b""  # closed without being served: no thread was started
+        assert len(r._connections) == 4
+        with pytest.raises(LoginTimeoutError):  # the overall deadline still holds
+            r.wait(time.monotonic() + 0.3)
+        idle.pop().close()  # a slot frees up: the real callback gets through
+
+        def callback_answered() -> bool:
+            try:
+                return get(port, f"/oauth/callback?code=real&state={STATE}")[0] == 200
+            except (OSError, http.client.HTTPException):
+                return False
+
+        assert wait_until(callback_answered)
+        assert r.wait(time.monotonic() + 10) == "real"
+    finally:
+        r.close()
+        for conn in idle:
+            conn.close()
+    assert port_is_closed(port)
+
+
+def test_the_default_cap_is_sixteen() -> None:
+    with CallbackReceiver() as r:
+        assert r.max_connections == 16

@@ -2,7 +2,8 @@
 
 `handle_callback` decides, from one request alone, what to answer and whether the login is
 over; `CallbackReceiver` only moves bytes: it binds 127.0.0.1 (never every interface) when it
-is created, serves each connection on its own thread with a read timeout, and closes its
+is created, serves each connection on its own thread with a read timeout (at most
+`MAX_CONNECTIONS` at once; more are closed unanswered), and closes its
 socket as soon as the login ends, however it ends. Unlike the AWS CLI's receiver, a request
 with a wrong `state` (a forged or stale callback) is answered and ignored: the login waits on.
 """
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MAX_CODE_LENGTH = 4096
 READ_TIMEOUT = 10.0
+MAX_CONNECTIONS = 16  # connections served at once; more are closed unanswered (B3)
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,27 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
     def __init__(self, port: int, receiver: CallbackReceiver) -> None:
         self.receiver = receiver
+        self._slots = threading.BoundedSemaphore(receiver.max_connections)
         super().__init__(("127.0.0.1", port), _Handler, bind_and_activate=True)
+
+    def process_request(self, request, client_address) -> None:  # noqa: ANN001
+        # One thread per connection, but never more than max_connections: someone trickling
+        # bytes into many connections cannot use up this process's threads.
+        if not self._slots.acquire(blocking=False):
+            log.debug("callback receiver: too many connections, one closed unanswered")
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:  # noqa: ANN001
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that hangs up early is no one's problem; never print a traceback.
@@ -204,8 +226,15 @@ class CallbackReceiver:
     then `wait`; `close` (or leaving the ``with`` block) releases the port.
     """
 
-    def __init__(self, port: int = 0, *, read_timeout: float = READ_TIMEOUT) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        read_timeout: float = READ_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         self.read_timeout = read_timeout
+        self.max_connections = max_connections
         self.expected_state: str | None = None
         self._done = threading.Event()
         self._outcome: CallbackOutcome | None = None
