@@ -234,3 +234,21 @@ def test_a_config_botocore_refuses_is_named_not_unexpected(aws_home):
     assert out.returncode == 1 and out.stdout == ""
     assert "unexpectedly" not in out.stderr and "Traceback" not in out.stderr
     assert str(aws_home.config) in out.stderr and '"missing" sso_session' in out.stderr
+
+
+@pytest.mark.parametrize("loose", ["file", "dir"])
+def test_a_cache_hit_on_a_loose_file_or_dir_tightens_it(aws_home, capsys, loose):
+    import os
+    import stat
+
+    write_fake_session(aws_home)
+    path = cache.cache_path(ARN)
+    os.chmod(path if loose == "file" else aws_home.cache_dir, 0o644 if loose == "file" else 0o755)
+    assert fast_path([]) is None  # the full command takes over: it tightens
+    assert capsys.readouterr().out == ""
+    out = cli(aws_home.env)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["AccessKeyId"] == "ASIAFAKEFAKEFAKE0001"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(aws_home.cache_dir.stat().st_mode) == 0o700
+    assert fast_path([]) == 0

@@ -134,3 +134,24 @@ def test_store_imports_nothing_heavy(aws_home) -> None:
     out = subprocess.run([sys.executable, "-c", code], env=aws_home.env, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_load_tightens_loose_dir_and_file(aws_home) -> None:
+    cache.save_token(SESSION, token())
+    path = cache.cache_path(SESSION)
+    os.chmod(path, 0o644)
+    os.chmod(aws_home.cache_dir, 0o755)
+    assert cache.load_token(SESSION) == token()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(aws_home.cache_dir.stat().st_mode) == 0o700
+
+
+def test_load_leaves_a_symlinked_dir_alone(aws_home, tmp_path) -> None:
+    real = tmp_path / "real-cache"
+    real.mkdir(mode=0o755)
+    os.chmod(real, 0o755)
+    aws_home.cache_dir.parent.mkdir(parents=True)
+    aws_home.cache_dir.symlink_to(real)
+    assert cache.load_token(SESSION) is None
+    cache.tighten_dir(aws_home.cache_dir)
+    assert stat.S_IMODE(real.stat().st_mode) == 0o755

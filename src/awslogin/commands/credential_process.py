@@ -172,6 +172,9 @@ def _cached_document(login_session: str) -> str | None:
     key = sha256(login_session.encode("utf-8")).hexdigest()
     cache_dir = _path("AWS_LOGIN_CACHE_DIRECTORY", "login", "cache")
     with open(os.path.join(cache_dir, key + ".json"), encoding="utf-8") as f:
+        # A file or directory open to others: the full command tightens it (SECURITY.md B6).
+        if os.fstat(f.fileno()).st_mode & 0o077 or os.stat(cache_dir).st_mode & 0o077:
+            return None
         token = loads(f.read())
     if not isinstance(token, dict):
         return None

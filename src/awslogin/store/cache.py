@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from awslogin.errors import CacheError
-from awslogin.store.atomic import PRIVATE_FILE_MODE, ensure_private_dir, write_private
+from awslogin.store.atomic import (
+    PRIVATE_DIR_MODE,
+    PRIVATE_FILE_MODE,
+    ensure_private_dir,
+    write_private,
+)
 
 REQUIRED_FIELDS = ("accessToken", "refreshToken", "clientId", "dpopKey")
 SIGNIN_ENDPOINT_FIELD = "signinEndpoint"
@@ -58,11 +63,14 @@ def load_token(login_session: str) -> dict[str, Any] | None:
     """
     path = cache_path(login_session)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            _tighten_fd(f.fileno())
+            data = f.read()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise CacheError(f"Cannot read the login cache file {path}: {exc.strerror}.")
+    tighten_dir(path.parent)
     try:
         token = json.loads(data)
     except (ValueError, UnicodeDecodeError):
@@ -86,12 +94,34 @@ def save_token(login_session: str, token: dict[str, Any]) -> None:
         raise CacheError(f"Cannot write the login cache in {directory}: {exc.strerror}.")
 
 
-def tighten(path: Path) -> None:
-    """Make an existing cache file 0600 when its mode is looser."""
+def _tighten_fd(fd: int) -> None:
+    """Make an open cache file 0600 when it is looser and ours (SECURITY.md B6)."""
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            os.chmod(path, PRIVATE_FILE_MODE)
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.fchmod(fd, PRIVATE_FILE_MODE)
+    except OSError:
+        pass  # reading matters more than tidying; the next write fixes the mode anyway
+
+
+def tighten(path: Path) -> None:
+    """Make an existing cache file 0600 when its mode is looser and we own it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return
+    try:
+        _tighten_fd(fd)
+    finally:
+        os.close(fd)
+
+
+def tighten_dir(directory: Path) -> None:
+    """Make the cache directory 0700 when its mode is looser and we own it (not a symlink)."""
+    try:
+        info = os.lstat(directory)
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.chmod(directory, PRIVATE_DIR_MODE)
     except OSError:
         pass
 
