@@ -51,9 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.run(args) or 0)
     except AwsloginError as exc:
         if debug:
-            import traceback
-
-            traceback.print_exc()
+            _print_traceback()
         _say(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
@@ -68,14 +66,26 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
     except Exception as exc:  # a bug: say so plainly, trace only under --debug
         if debug:
-            import traceback
-
-            traceback.print_exc()
+            _print_traceback()
         _say(
             f"awslogin failed unexpectedly ({type(exc).__name__}). "
             "Run the command again with --debug for details, and please report it."
         )
         return EXIT_FAILURE
+
+
+def _print_traceback() -> None:
+    """Under --debug, the traceback being handled, redacted: an exception chain can quote a
+    secret (configparser quotes the broken line of a config file, for one)."""
+    import traceback
+
+    from awslogin.log import redact
+
+    try:
+        sys.stderr.write(redact(traceback.format_exc()))
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        pass
 
 
 def _say(message: str) -> None:
