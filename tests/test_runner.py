@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -148,3 +149,85 @@ def test_the_endpoint_stops_when_the_command_ends(aws_home, tmp_path):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         conn.request("GET", "/awslogin/credentials")
         conn.getresponse()
+
+
+
+LOGIN_DEFAULT = (
+    "# my settings\n[default]\nlogin_session = arn:aws:sts::111122223333:assumed-role/R/a\n"
+    "region = eu-west-1\ncli_pager =\n"
+    "[profile other]\nregion = sa-east-1\noutput = json\n"
+)
+# A child that reads both files the way every SDK does, and tells what it saw.
+SEES = textwrap.dedent("""
+    import json, os, sys, botocore.session
+    s = botocore.session.Session(profile="other")
+    d = botocore.session.Session(profile="default")
+    json.dump({"other_region": s.get_config_variable("region"),
+               "default": d.get_scoped_config(),
+               "creds": d.full_config["profiles"].get("default", {}),
+               "config_file": os.environ["AWS_CONFIG_FILE"]},
+              open(sys.argv[1], "w"))
+""")
+
+
+def test_login_default_is_filtered_out_and_the_rest_of_the_config_stays(aws_home, tmp_path,
+                                                                       caplog):
+    aws_home.config.write_text(LOGIN_DEFAULT)
+    (aws_home.root / ".aws" / "credentials").write_text(
+        "[default]\naws_access_key_id = AKIACREDSFILEDEFAULT\naws_secret_access_key = s\n"
+        "[other]\nmetadata_service_timeout = 3\n"
+    )
+    out = tmp_path / "seen.json"
+    with caplog.at_level(logging.WARNING, logger="awslogin"):
+        assert run_command([sys.executable, "-c", SEES, str(out)], make_creds,
+                           region=None) == 0
+    seen = json.loads(out.read_text())
+    assert seen["other_region"] == "sa-east-1"  # every other profile is still there
+    assert seen["default"] == {"region": "eu-west-1", "cli_pager": ""}  # minus login_session
+    assert "aws_access_key_id" not in json.dumps(seen["creds"])
+    assert seen["config_file"].startswith("/proc/")
+    notes = [r.getMessage() for r in caplog.records]
+    assert notes == [
+        f"Note: the command sees {aws_home.config} without the [default] profile's "
+        "login_session (SDKs would use it before the credentials awslogin serves).",
+        f"Note: the command sees {aws_home.root / '.aws' / 'credentials'} without the [default] "
+        "profile's aws_access_key_id, aws_secret_access_key (SDKs would use it before the "
+        "credentials awslogin serves).",
+    ]
+
+
+def test_the_filtered_config_reaches_grandchildren_that_close_descriptors(aws_home, tmp_path):
+    aws_home.config.write_text(LOGIN_DEFAULT)
+    out = tmp_path / "seen.json"
+    # subprocess closes every inherited descriptor (close_fds) and may reuse the numbers
+    grandchild = ("import subprocess, sys; sys.exit(subprocess.run([sys.executable, '-c', "
+                  "sys.argv[1], sys.argv[2]], close_fds=True).returncode)")
+    assert run_command([sys.executable, "-c", grandchild, SEES, str(out)], make_creds,
+                       region=None) == 0
+    seen = json.loads(out.read_text())
+    assert seen["other_region"] == "sa-east-1"
+    assert "login_session" not in seen["default"]
+
+
+def test_the_filtered_copy_is_only_in_memory_and_closed_afterwards(aws_home, tmp_path):
+    aws_home.config.write_text(LOGIN_DEFAULT)
+    before = set(os.listdir("/proc/self/fd"))
+    script = ("import os, sys; "
+              "open(sys.argv[1], 'w').write(os.readlink(os.environ['AWS_CONFIG_FILE']))")
+    out = tmp_path / "link"
+    assert run_command([sys.executable, "-c", script, str(out)], make_creds, region=None) == 0
+    assert out.read_text().startswith("/memfd:")
+    assert set(os.listdir("/proc/self/fd")) <= before
+    assert aws_home.config.read_text() == LOGIN_DEFAULT
+
+
+def test_without_memfd_the_file_is_hidden_whole(aws_home, monkeypatch, caplog, tmp_path):
+    monkeypatch.delattr(os, "memfd_create")
+    aws_home.config.write_text(LOGIN_DEFAULT)
+    out = tmp_path / "env"
+    script = "import os, sys; open(sys.argv[1], 'w').write(os.environ['AWS_CONFIG_FILE'])"
+    with caplog.at_level(logging.WARNING, logger="awslogin"):
+        assert run_command([sys.executable, "-c", script, str(out)], make_creds,
+                           region=None) == 0
+    assert out.read_text() == os.devnull
+    assert "does not see" in caplog.records[0].getMessage()

@@ -16,11 +16,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from awslogin.errors import AwsloginError, UsageError
 from awslogin.serve import CredentialsServer
+from awslogin.store.ini import canonical_section, without_options
 
 if TYPE_CHECKING:  # pragma: no cover
     from awslogin.credentials import Credentials
@@ -63,7 +65,57 @@ def _aws_file(env: Mapping[str, str], variable: str, default: str) -> Path:
     return Path(os.path.expanduser(env.get(variable) or os.path.join("~", ".aws", default)))
 
 
-def _default_section_keys(path: Path, sections: tuple[str, ...]) -> set[str]:
+def _is_default_profile(section: str) -> bool:
+    return canonical_section(section) == ("profile", "default")
+
+
+def _is_default(section: str) -> bool:
+    return section == "default"
+
+
+@dataclass
+class _Hidden:
+    """A file the command sees filtered: its variable, the value to set, what was dropped."""
+
+    variable: str
+    path: Path
+    keys: list[str]
+    value: str
+    fd: int | None = None
+
+
+def _filtered(
+    variable: str, path: Path, sections: Callable[[str], bool], keys: frozenset[str]
+) -> _Hidden | None:
+    """*path* without the ``[default]`` *keys*, in memory; None when nothing needs hiding.
+
+    The copy lives in a memfd (no file on disk, so ``exec --ephemeral`` stays file-free) that
+    the command reads through ``/proc/PID/fd/N`` of this process: unlike ``/dev/fd/N`` that
+    path still means our copy in the command's own children, even those that close inherited
+    descriptors and reuse the number. Without memfd the whole file is hidden (``/dev/null``).
+    """
+    try:
+        text = path.read_bytes().decode("utf-8", "surrogateescape")
+    except OSError:
+        return None
+    kept, removed = without_options(text, sections, keys)
+    if not removed:
+        return None
+    memfd_create = getattr(os, "memfd_create", None)
+    if memfd_create is None or not os.path.isdir(f"/proc/{os.getpid()}/fd"):
+        return _Hidden(variable, path, removed, os.devnull)
+    try:
+        fd = memfd_create(f"awslogin-{path.name}", getattr(os, "MFD_CLOEXEC", 0))
+    except OSError:
+        return _Hidden(variable, path, removed, os.devnull)
+    data = kept.encode("utf-8", "surrogateescape")
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    return _Hidden(variable, path, removed, f"/proc/{os.getpid()}/fd/{fd}", fd)
+
+
+def _default_section_keys(path: Path, sections: Callable[[str], bool]) -> set[str]:
     """Keys of the ``[default]`` profile in *path* (nothing when absent or unreadable)."""
     parser = configparser.RawConfigParser(strict=False, interpolation=None)
     try:
@@ -71,10 +123,35 @@ def _default_section_keys(path: Path, sections: tuple[str, ...]) -> set[str]:
     except (configparser.Error, OSError, UnicodeDecodeError):
         return set()
     keys: set[str] = set()
-    for name in sections:
-        if parser.has_section(name):
+    for name in parser.sections():
+        if sections(name):
             keys.update(k.lower() for k in parser.options(name))
     return keys
+
+
+def hidden_defaults(base: Mapping[str, str]) -> list[_Hidden]:
+    """The config and credentials files, filtered, when their ``[default]`` holds credentials.
+
+    The caller sets each ``variable`` to ``value`` in the command's environment and closes
+    each ``fd`` once the command has ended.
+    """
+    found = [
+        _filtered("AWS_CONFIG_FILE", _aws_file(base, "AWS_CONFIG_FILE", "config"),
+                  _is_default_profile, _CONFIG_CREDENTIAL_KEYS),
+        _filtered("AWS_SHARED_CREDENTIALS_FILE",
+                  _aws_file(base, "AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+                  _is_default, _CREDENTIALS_FILE_KEYS),
+    ]
+    return [hidden for hidden in found if hidden is not None]
+
+
+def _note(hidden: _Hidden) -> str:
+    keys = ", ".join(hidden.keys)
+    if hidden.value == os.devnull:
+        return (f"Note: the command does not see {hidden.path}: its [default] profile's {keys} "
+                "would be used before the credentials awslogin serves.")
+    return (f"Note: the command sees {hidden.path} without the [default] profile's {keys} "
+            "(SDKs would use it before the credentials awslogin serves).")
 
 
 def child_environment(
@@ -84,25 +161,21 @@ def child_environment(
     region: str | None,
     static: Credentials | None = None,
     extra_env: Mapping[str, str] | None = None,
+    hidden: list[_Hidden] | None = None,
 ) -> tuple[dict[str, str], list[str]]:
-    """The command's environment, and a note per file hidden from it (to tell the user)."""
+    """The command's environment, and a note per file filtered for it (to tell the user).
+
+    Without *hidden*, files whose ``[default]`` holds credentials are hidden whole
+    (``/dev/null``); `run_command` passes the filtered in-memory copies instead.
+    """
     env = {k: v for k, v in base.items() if k not in SHADOWING_VARIABLES}
-    notes: list[str] = []
-    config = _aws_file(base, "AWS_CONFIG_FILE", "config")
-    shadow = _default_section_keys(config, ("default", "profile default")) & _CONFIG_CREDENTIAL_KEYS
-    if shadow:
-        env["AWS_CONFIG_FILE"] = os.devnull
-        notes.append(
-            f"the [default] profile in {config} holds credentials ({', '.join(sorted(shadow))}) "
-            "that would replace awslogin's, so the command does not see that file"
-        )
-    shared = _aws_file(base, "AWS_SHARED_CREDENTIALS_FILE", "credentials")
-    if _default_section_keys(shared, ("default",)) & _CREDENTIALS_FILE_KEYS:
-        env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-        notes.append(
-            f"the [default] profile in {shared} holds keys that would replace awslogin's, "
-            "so the command does not see that file"
-        )
+    if hidden is None:
+        hidden = [
+            _Hidden(h.variable, h.path, h.keys, os.devnull) for h in _whole_files_hidden(base)
+        ]
+    for item in hidden:
+        env[item.variable] = item.value
+    notes = [_note(item) for item in hidden]
     env.update(served)
     if region:
         env["AWS_REGION"] = region
@@ -115,6 +188,19 @@ def child_environment(
     if extra_env:
         env.update(extra_env)
     return env, notes
+
+
+def _whole_files_hidden(base: Mapping[str, str]) -> list[_Hidden]:
+    out = []
+    for variable, default, sections, keys in (
+        ("AWS_CONFIG_FILE", "config", _is_default_profile, _CONFIG_CREDENTIAL_KEYS),
+        ("AWS_SHARED_CREDENTIALS_FILE", "credentials", _is_default, _CREDENTIALS_FILE_KEYS),
+    ):
+        path = _aws_file(base, variable, default)
+        shadow = sorted(_default_section_keys(path, sections) & keys)
+        if shadow:
+            out.append(_Hidden(variable, path, shadow, os.devnull))
+    return out
 
 
 def _terminal_sends_sigint() -> bool:
@@ -191,14 +277,21 @@ def run_command(
     if not command:
         raise UsageError("Give the command to run after '--', e.g. awslogin exec -- aws s3 ls.")
     static = source() if static_env else None
-    with CredentialsServer(source) as server:
-        env, notes = child_environment(
-            os.environ, server.environment(), region=region, static=static, extra_env=extra_env
-        )
-        for note in notes:
-            logging.getLogger("awslogin").warning("awslogin: %s.", note)
-        with _Forwarder() as forwarder:
-            child = _start(command, env)
-            forwarder.started(child)
-            code = child.wait()
+    hidden = hidden_defaults(os.environ)
+    try:
+        with CredentialsServer(source) as server:
+            env, notes = child_environment(
+                os.environ, server.environment(), region=region, static=static,
+                extra_env=extra_env, hidden=hidden,
+            )
+            for note in notes:
+                logging.getLogger("awslogin").warning("%s", note)
+            with _Forwarder() as forwarder:
+                child = _start(command, env)
+                forwarder.started(child)
+                code = child.wait()
+    finally:
+        for item in hidden:
+            if item.fd is not None:
+                os.close(item.fd)
     return 128 - code if code < 0 else code

@@ -79,7 +79,28 @@ def test_default_profile_with_keys_does_not_shadow_the_session(aws_home, emulato
     out = run_exec(env, "--profile", "dev", "--", sys.executable, "-c", script, emulator.url)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["container-role", IDENTITY]
-    assert "does not see that file" in out.stderr  # the user is told what was hidden
+    # the user is told what was hidden, one line per file
+    notes = [line for line in out.stderr.splitlines() if line.startswith("Note: the command")]
+    assert len(notes) == 2 and all("[default] profile's aws_access_key_id" in n for n in notes)
+
+
+def test_login_default_keeps_every_other_setting_for_the_command(aws_home, emulator):
+    emulator_login(emulator.url)  # [default] holds login_session: the most common setup
+    with open(aws_home.config, "a") as f:
+        f.write("[profile other]\nregion = sa-east-1\noutput = table\n")
+    # (AWS_REGION is set for the command, so read another profile's setting directly)
+    script = ("import boto3, sys; s = boto3.Session(); o = boto3.Session(profile_name='other'); "
+              "d = boto3.Session(profile_name='default')._session.get_scoped_config(); "
+              "print(s.get_credentials().method, o._session.get_scoped_config()['output'], "
+              "'login_session' in d, "
+              "s.client('sts', endpoint_url=sys.argv[1]).get_caller_identity()['Arn'])")
+    out = run_exec(aws_home.env, "--", sys.executable, "-c", script, emulator.url)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["container-role", "table", "False", IDENTITY]
+    assert out.stderr.strip() == (
+        f"Note: the command sees {aws_home.config} without the [default] profile's "
+        "login_session (SDKs would use it before the credentials awslogin serves)."
+    )
 
 
 def test_exit_code_env_flag_and_missing_session(aws_home, emulator):

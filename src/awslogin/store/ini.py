@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 from awslogin.errors import ConfigError
@@ -139,6 +140,24 @@ def validate_edit(section: str, set_values: dict[str, Any], remove: tuple[str, .
             check_text("value", str(value))
     for key in remove:
         _check_key(key)
+
+
+def without_options(
+    text: str, sections: Callable[[str], bool], options: frozenset[str]
+) -> tuple[str, list[str]]:
+    """*text* without *options* (and their continuation lines) in every section *sections* picks.
+
+    Every other line is kept byte for byte. Returns the text and the options removed (sorted).
+    """
+    kept: list[str] = []
+    removed: set[str] = set()
+    for line in _classify(text):
+        if (line.kind in ("option", "continuation") and line.section is not None
+                and line.option in options and sections(line.section)):
+            removed.add(line.option)  # type: ignore[arg-type]
+            continue
+        kept.append(line.text)
+    return "".join(kept), sorted(removed)
 
 
 def edit_text(
