@@ -64,3 +64,14 @@ def test_refuses_a_profile_that_is_not_a_login_session(aws_home):
     out = run(aws_home.env, "--profile", "keys")
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert aws_home.config.read_text() == before
+
+
+def test_refuses_a_companion_name_with_spaces_and_writes_nothing(aws_home):
+    write_fake_session(aws_home, profile="dev")
+    before = aws_home.config.read_text()
+    for name in (" lead", "lead ", "le ad", "lead\t", '"lead"'):
+        out = run(aws_home.env, "--profile", "dev", "--as", name)
+        assert out.returncode == 2, (name, out.stderr)
+        assert "--as NEW" in out.stderr and "Traceback" not in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1
+    assert aws_home.config.read_text() == before

@@ -148,6 +148,7 @@ def test_update_empty_section_before_indented_header(aws_home) -> None:
     ("profile a", "k", "v\nx = y"), ("profile a", "k", "v]"), ("profile a", "k=1", "v"),
     ("profile a", "", "v"), ("profile a", "k", "a\u2028b"), ("profile a b", "k", "v"),
     ("profile 'a'", "k", "v"), ("profile", "k", "v"), ("services", "k", "v"),
+    ("profile  lead", "k", "v"), ("profile lead ", "k", "v"), ("profile\tlead", "k", "v"),
 ])
 def test_update_refuses_injection(aws_home, bad) -> None:
     write(aws_home, "[default]\n")

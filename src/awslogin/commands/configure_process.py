@@ -29,6 +29,12 @@ def run(args: argparse.Namespace) -> int:
 
     source = config.profile_name(args.profile)
     target = args.as_profile or f"{source}-process"
+    if not target or any(ch.isspace() or ch in "\"'\\[]" for ch in target):
+        # botocore strips and splits such names, so the profile would not be the one asked for
+        raise UsageError(
+            f"The profile name {target!r} contains spaces, quotes or brackets, which other tools"
+            " would read as another name. Choose a plain name with --as NEW."
+        )
     if target == source:
         raise UsageError(f"The companion profile needs its own name, not {source}; use --as NEW.")
     _, settings = login_session_of(source)  # only login_session profiles get a companion

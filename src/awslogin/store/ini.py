@@ -125,7 +125,7 @@ def validate_edit(section: str, set_values: dict[str, Any], remove: tuple[str, .
         raise ConfigError("Refusing to write a config section with an empty name.")
     if section.split(" ", 1)[0] in ("profile", "services", "sso-session") and (
             canonical_section(section) is None or any(c in section for c in "\"'\\")
-            or len(section.split()) != 2):
+            or len(section.split()) != 2 or section.split(" ", 1)[1] != section.split()[1]):
         raise ConfigError(
             f"Refusing to write the config section [{section}]: profile and services names may"
             " not contain spaces or quotes (other tools could not read them)."
