@@ -252,3 +252,18 @@ def test_a_cache_hit_on_a_loose_file_or_dir_tightens_it(aws_home, capsys, loose)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(aws_home.cache_dir.stat().st_mode) == 0o700
     assert fast_path([]) == 0
+
+
+@pytest.mark.parametrize(("line", "hint"), [
+    ("awslogin credential-process --profile dev", "Use --profile dev (the login profile"),
+    ("/opt/bin/awslogin credential-process --profile=dev", "Use --profile dev (the login"),
+    ("some-other-tool --json", "Use --profile NAME (the login profile it points to)."),
+])
+def test_a_companion_profile_says_which_profile_to_use(aws_home, line, hint):
+    write_fake_session(aws_home, profile="dev")
+    with open(aws_home.config, "a") as f:
+        f.write(f"[profile dev-process]\ncredential_process = {line}\n")
+    out = cli(aws_home.env, "--profile", "dev-process")
+    assert out.returncode == 1 and out.stdout == ""
+    assert "serves only login_session profiles" in out.stderr and hint in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

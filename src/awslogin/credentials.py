@@ -97,13 +97,36 @@ def login_session_of(profile: str) -> tuple[str, dict[str, Any]]:
         )
     other = [k for k in config.CONFLICTING_KEYS if k in settings]
     if other:
+        hint = ""
+        if other[0] == "credential_process":
+            target = _process_target(settings["credential_process"])
+            hint = (f" Use --profile {target} (the login profile it points to)." if target else
+                    " Use --profile NAME (the login profile it points to).")
         raise ConfigError(
             f"The profile {profile} uses other credentials ({other[0]}), not a login session; "
-            "awslogin serves only login_session profiles."
+            f"awslogin serves only login_session profiles.{hint}"
         )
     raise LoginRequiredError(
         f"The profile {profile} has no login session. Run {login_hint(profile)} first."
     )
+
+
+def _process_target(line: Any) -> str | None:
+    """The profile of an ``awslogin credential-process --profile NAME`` line, if it is one."""
+    import shlex
+
+    try:
+        words = shlex.split(line) if isinstance(line, str) else []
+    except ValueError:
+        return None
+    if "credential-process" not in words:
+        return None
+    for here, word in enumerate(words):
+        if word == "--profile" and here + 1 < len(words):
+            return words[here + 1] or None
+        if word.startswith("--profile="):
+            return word[len("--profile="):] or None
+    return None
 
 
 def open_session(profile: str | None) -> Session:
