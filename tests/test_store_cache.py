@@ -90,7 +90,8 @@ def test_bad_cache_names_file_and_is_left_alone(aws_home, content, words) -> Non
     with pytest.raises(CacheError) as err:
         cache.load_token(SESSION)
     message = str(err.value)
-    assert str(path) in message and words in message and "awslogin login" in message
+    assert str(path) in message and words in message and "Run awslogin login" in message
+    assert "`" not in message  # plain words, like every other message
     assert path.read_bytes() == content
     assert "s3cr3t" not in message
 

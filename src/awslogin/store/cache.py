@@ -52,7 +52,7 @@ def cache_path(login_session: str) -> Path:
 
 def _relogin(path: Path, problem: str) -> CacheError:
     return CacheError(
-        f"The login cache file {path} {problem}. Run `awslogin login` to sign in again."
+        f"The login cache file {path} {problem}. Run awslogin login to sign in again."
     )
 
 
