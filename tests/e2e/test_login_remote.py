@@ -111,6 +111,22 @@ def test_pasted_code_wrapped_quoted_or_spaced_is_accepted(aws_home, emulator, ma
     assert status == 0
 
 
+@pytest.mark.parametrize("missing", [1, 3])
+def test_a_cut_off_paste_is_refused_and_the_code_still_works(aws_home, emulator, missing) -> None:
+    """A paste missing its last characters must not spend the single-use code."""
+    child = spawn(aws_home, emulator, "--remote", "--region", "us-east-1")
+    code = verification_code(read_url(child))
+    assert code.endswith("=")  # the page shows standard, padded base64
+    child.sendline(code[:-missing])
+    child.expect_exact("The code looks cut off")
+    child.expect_exact(PROMPT)
+    child.sendline(code)  # the same code, whole: it was not used up
+    child.expect_exact(UPDATED)
+    status, transcript = finish(child)
+    assert status == 0
+    assert code[:-missing] not in transcript
+
+
 def test_code_from_another_login_attempt_gets_its_own_message(aws_home, emulator) -> None:
     first = spawn(aws_home, emulator, "--remote", "--region", "us-east-1")
     stale = verification_code(read_url(first))
