@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,7 +11,13 @@ from awslogin.credentials import load_credentials
 from awslogin.store import cache
 from sessions import emulator_login, emulator_stats
 
-pytest.importorskip("awscrt")
+try:
+    import awscrt  # noqa: F401  (botocore's login provider needs it)
+except ImportError:
+    # skipping silently in CI would hide every compatibility check: fail there instead
+    if os.environ.get("CI"):
+        pytest.fail("awscrt is required in CI (pip install awscrt)", pytrace=False)
+    pytest.skip("awscrt is not installed (pip install awscrt)", allow_module_level=True)
 
 
 def _expire(arn: str, *, strip_awslogin_fields: bool = False) -> dict:
@@ -85,3 +92,25 @@ def test_a_pkcs8_key_written_by_another_tool_refreshes(aws_home, emulator):
     cache.save_token(arn, token)
     assert load_credentials(None).seconds_left() > 800
     assert cache.load_token(arn)["dpopKey"].startswith("-----BEGIN PRIVATE KEY-----")
+
+
+@pytest.mark.parametrize("module", ["test_credentials_botocore.py", "test_emulator_interop.py"])
+def test_without_awscrt_these_tests_fail_in_ci_and_skip_elsewhere(aws_home, tmp_path, module):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    blocker = tmp_path / "block" / "awscrt"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('awscrt hidden by the test')\n")
+    here = Path(__file__).parent
+    env = {**aws_home.env, "PYTHONPATH": str(blocker.parent)}
+    env.pop("CI", None)
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only",
+            str(here / module)]
+    out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120,
+                         cwd=here.parent)
+    assert out.returncode == 5, out.stdout  # nothing collected: the module was skipped
+    out = subprocess.run(args, env={**env, "CI": "true"}, capture_output=True, text=True,
+                         timeout=120, cwd=here.parent)
+    assert out.returncode not in (0, 5) and "awscrt is required in CI" in out.stdout

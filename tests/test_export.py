@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from datetime import datetime, timezone
@@ -93,9 +94,28 @@ def test_env_no_export_is_parsed_back_by_bash_and_not_exported(creds, tmp_path):
     assert _run(["bash", "--norc", "--noprofile"], body) == [*expected(creds), "not exported"]
 
 
-@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def require_fish() -> None:
+    """Skip without fish on a developer machine; in CI it must be there (like chromium)."""
+    if shutil.which("fish"):
+        return
+    if os.environ.get("CI"):
+        pytest.fail("fish is required in CI (apt-get install -y fish)", pytrace=False)
+    pytest.skip("fish is not installed (apt-get install -y fish)")
+
+
+def test_a_missing_fish_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="required in CI"):
+        require_fish()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        require_fish()
+
+
 @pytest.mark.parametrize("creds", [REALISTIC, HOSTILE], ids=["realistic", "hostile"])
 def test_fish_is_parsed_back_by_fish(creds, tmp_path):
+    require_fish()
     script = tmp_path / "creds.fish"
     script.write_text(format_credentials(creds, "fish"))
     body = f"source {script}\n" + "".join(f"printenv {n}\n" for n in NAMES)
