@@ -77,7 +77,9 @@ CASES = [
 def test_flow_choice_table(environ, platform, isatty, browser, remote, reason) -> None:
     choice = choose_flow(environ, stdin_isatty=isatty, browser_available=browser,
                          platform=platform)
-    assert choice == FlowChoice(remote=remote, reason=reason)
+    # a browser is tried wherever same-device was chosen because one should be there
+    open_browser = not reason.startswith("Printing the sign-in URL")
+    assert choice == FlowChoice(remote=remote, reason=reason, open_browser=open_browser)
     assert "\n" not in choice.reason
     assert ("--no-remote" if remote else "--remote") in choice.reason
 
@@ -112,3 +114,8 @@ def test_the_default_platform_is_this_machine() -> None:
     if sys.platform != "linux":
         pytest.skip("checks the Linux defaults")
     assert choose_flow({}, stdin_isatty=True).remote is True
+
+
+def test_headless_without_a_terminal_opens_no_browser() -> None:
+    choice = choose_flow({}, stdin_isatty=False, browser_available=never, platform="linux")
+    assert choice.remote is False and choice.open_browser is False

@@ -175,6 +175,24 @@ def test_same_device_failed_browser_says_remote_then_times_out(fake_client) -> N
     assert fake_client.calls == []
 
 
+def test_detected_headless_without_terminal_opens_no_browser(fake_client, monkeypatch) -> None:
+    """Detection (remote=None) on a headless host with no terminal: print, never open."""
+    monkeypatch.setattr(flows, "_stdin_isatty", lambda: False)
+    monkeypatch.setattr("sys.platform", "linux")
+    opened: list[str] = []
+    out = io.StringIO()
+    with pytest.raises(LoginTimeoutError):
+        flows.perform_login(
+            flows.LoginOptions(base_url=BASE, remote=None, timeout=0.3),  # type: ignore[arg-type]
+            out=out, open_url=lambda url: bool(opened.append(url)), environ={},
+        )
+    text = out.getvalue()
+    assert opened == []
+    assert text.startswith("Printing the sign-in URL")
+    assert flows.NO_BROWSER_HEADER in text
+    assert "Attempting to open" not in text and "could not be opened" not in text
+
+
 def test_no_browser_prints_the_port_forward_hint_over_ssh(fake_client) -> None:
     out = io.StringIO()
     with pytest.raises(LoginTimeoutError):

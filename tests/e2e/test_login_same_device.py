@@ -140,6 +140,32 @@ def test_no_browser_prints_the_url_alone_and_waits_for_the_callback(aws_home, em
     assert f"Updated profile default to use {ARN} credentials." in out
 
 
+def test_headless_without_a_terminal_prints_the_url_and_opens_no_browser(aws_home, emulator):
+    """No display, no $BROWSER, stdin not a terminal: the URL is printed as with --no-browser."""
+    proc = subprocess.Popen(
+        [*AWSLOGIN, "login", "--endpoint-url", emulator.url, "--region", "us-east-1"],
+        env=aws_home.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    before: list[str] = []
+    try:
+        url = read_authorize_url(proc, before)
+        with urllib.request.urlopen(url, timeout=30) as response:  # a browser that reaches us
+            assert response.status == 200
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    text = "".join(before) + err
+    assert text.startswith("Printing the sign-in URL for a browser that can reach this machine")
+    assert "Browser will not be automatically opened.\nPlease visit the following URL:\n\n" in text
+    assert "Attempting to open" not in text
+    assert "could not be opened" not in text
+    assert f"Updated profile default to use {ARN} credentials." in out
+
+
 def read_authorize_url(proc: subprocess.Popen, seen: list[str] | None = None) -> str:
     """Read stderr lines (into *seen*) until the authorize URL, alone on its line, appears."""
     assert proc.stderr is not None

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from awslogin.errors import ConfigError, LoginCancelledError, UsageError
-from awslogin.login.detect import choose_remote, stdin_isatty
+from awslogin.login.detect import choose, stdin_isatty
 
 DEFAULT_REGION = "us-east-1"
 MAX_REGION_ATTEMPTS = 3
@@ -105,11 +105,11 @@ def run(args: Any) -> int:
         region = prompt_region(line_reader(out=out), out)
 
     base_url = signin.resolve_endpoint(region, profile=profile, endpoint_url=args.endpoint_url)
-    remote = choose_remote(args, environ, out)
+    choice = choose(args, environ, out)
     options = flows.LoginOptions(
         base_url=base_url,
-        remote=remote,
-        open_browser=not args.no_browser,
+        remote=choice.remote,
+        open_browser=choice.open_browser,
         redirect_port=args.redirect_port,
         timeout=args.timeout,
         qr=args.qr,

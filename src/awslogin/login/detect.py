@@ -26,10 +26,12 @@ _FORCE_LOCAL = "use --no-remote to use a browser on this machine instead"
 
 @dataclass(frozen=True)
 class FlowChoice:
-    """The flow chosen (`remote`: cross-device) and the one line telling the user why."""
+    """The flow chosen (`remote`: cross-device), the one line telling the user why, and
+    whether a same-device login should try to open a browser here (`open_browser`)."""
 
     remote: bool
     reason: str
+    open_browser: bool = True
 
 
 def graphical_browser_available() -> bool:
@@ -90,6 +92,7 @@ def choose_flow(
     if not stdin_isatty:
         return FlowChoice(
             remote=False,
+            open_browser=False,  # there is none to open: print the URL, as --no-browser does
             reason=f"Printing the sign-in URL for a browser that can reach this machine ({why}, "
             "and standard input is not a terminal to paste a code into); "
             "use --remote to paste a code instead.",
@@ -117,19 +120,28 @@ def stdin_isatty() -> bool:
         return False
 
 
-def choose_remote(args: Any, environ: Mapping[str, str], out: Any) -> bool:
+def choose(args: Any, environ: Mapping[str, str], out: Any) -> FlowChoice:
     """The flow for `login` and `exec --ephemeral`: --remote/--no-remote, else what the
     options imply (--no-browser/--redirect-port mean the callback port), else detection; says
-    on *out* what it chose when it had to choose."""
+    on *out* what it chose when it had to choose. ``open_browser`` is False with --no-browser
+    and when detection found no browser to open."""
+    wanted = not args.no_browser
     if args.remote is not None:
-        return bool(args.remote)
+        return FlowChoice(remote=bool(args.remote), reason="", open_browser=wanted)
     if args.no_browser or args.redirect_port is not None:
         given = "--no-browser" if args.no_browser else "--redirect-port"
-        out.write(
+        reason = (
             f"Signing in through this machine's callback port ({given} was given); "
-            "use --remote to paste a code instead.\n"
+            "use --remote to paste a code instead."
         )
-        return False
+        out.write(reason + "\n")
+        return FlowChoice(remote=False, reason=reason, open_browser=wanted)
     choice = choose_flow(environ, stdin_isatty=stdin_isatty())
     out.write(choice.reason + "\n")
-    return choice.remote
+    return choice
+
+
+def choose_remote(args: Any, environ: Mapping[str, str], out: Any) -> bool:
+    """`choose`, keeping only whether the flow is cross-device (prefer `choose`: it also says
+    whether to open a browser)."""
+    return choose(args, environ, out).remote

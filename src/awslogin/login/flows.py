@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
 from awslogin.errors import (
@@ -110,6 +110,8 @@ def perform_login(
         choice = choose_flow(env, stdin_isatty=_stdin_isatty())
         stream.write(choice.reason + "\n")
         remote = choice.remote
+        if not choice.open_browser:
+            options = replace(options, open_browser=False)
     try:
         if remote:
             pending, code = _cross_device(options, stream, read_line, env, deadline, clock)
