@@ -250,7 +250,11 @@ def test_port_forward_command_over_ssh(environ, command) -> None:
     hint = carry.port_forward_hint(53682, environ)
     assert hint is not None
     assert hint.splitlines()[-1] == command
-    assert "--redirect-port 53682" in hint
+    assert "--redirect-port 53682 to keep this port next time" in hint
+    pinned = carry.port_forward_hint(53682, environ, pinned=True)
+    assert pinned is not None and pinned.splitlines()[-1] == command
+    assert "--redirect-port" not in pinned
+    assert pinned.splitlines()[0].endswith("then open the URL there:")
 
 
 def test_port_forward_falls_back_to_this_hostname(monkeypatch) -> None:

@@ -7,6 +7,7 @@ import configparser
 import hashlib
 import io
 import json
+import socket
 import stat
 import urllib.request
 from datetime import datetime, timezone
@@ -203,6 +204,23 @@ def test_no_browser_prints_the_port_forward_hint_over_ssh(fake_client) -> None:
         )
     assert "Browser will not be automatically opened." in out.getvalue()
     assert "ssh -L" in out.getvalue()
+    assert "to keep this port next time" in out.getvalue()
+
+
+def test_pinned_redirect_port_is_not_advised_again(fake_client) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = io.StringIO()
+    with pytest.raises(LoginTimeoutError):
+        flows.perform_login(
+            flows.LoginOptions(base_url=BASE, remote=False, open_browser=False,
+                               redirect_port=port, timeout=0.2),
+            out=out, environ={"SSH_CONNECTION": "203.0.113.7 52144 10.0.0.5 22",
+                              "USER": "alice"},
+        )
+    assert f"ssh -L {port}:127.0.0.1:{port} alice@10.0.0.5" in out.getvalue()
+    assert "--redirect-port" not in out.getvalue()
 
 
 # ---- cache_entry and save_login -----------------------------------------------------------

@@ -84,7 +84,9 @@ def test_no_browser_over_ssh_prints_the_exact_ssh_line(aws_home, emulator, pinne
     port = port or redirect_port(url)
     assert redirect_port(url) == port
     assert found[1].group(1) == f"ssh -L {port}:127.0.0.1:{port} alice@10.0.0.5"
-    assert "--redirect-port" in child.logfile_read.getvalue()
+    # advice to pin the port, only when it was not pinned already
+    advice = f"use --redirect-port {port} to keep this port next time"
+    assert (advice in child.logfile_read.getvalue()) is not pinned
     # The laptop's browser, through the tunnel, reaches 127.0.0.1:port on this host.
     with urllib.request.urlopen(url, timeout=30) as response:
         assert response.status == 200

@@ -167,20 +167,23 @@ def port_forward_command(port: int, environ: Mapping[str, str] | None = None) ->
     return f"ssh -L {port}:127.0.0.1:{port}{port_option} {target}"
 
 
-def port_forward_hint(port: int, environ: Mapping[str, str] | None = None) -> str | None:
+def port_forward_hint(
+    port: int, environ: Mapping[str, str] | None = None, *, pinned: bool = False
+) -> str | None:
     """Over SSH, the lines telling the user to forward the callback port; else None.
 
     The last line is the `ssh -L` command alone (see `port_forward_command`), so it can be
-    copied whole; the line before says to open the URL on the laptop once it runs, and that
-    ``--redirect-port`` keeps the same port (and so the same command) next time.
+    copied whole; the line before says to open the URL on the laptop once it runs, and, unless
+    the port was already *pinned* with ``--redirect-port``, that ``--redirect-port`` keeps the
+    same port (and so the same command) next time.
     """
     command = port_forward_command(port, environ)
     if command is None:
         return None
+    keep = "" if pinned else f" (use --redirect-port {port} to keep this port next time)"
     return (
         "To sign in with your laptop's browser, forward the callback port: run this on your "
-        "laptop, then open the URL there (use --redirect-port "
-        f"{port} to keep this port next time):\n{command}"
+        f"laptop, then open the URL there{keep}:\n{command}"
     )
 
 

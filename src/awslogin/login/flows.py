@@ -163,7 +163,9 @@ def _same_device(
             _show_url(url, options, out, env)
             from awslogin.login.carry import port_forward_hint
 
-            hint = port_forward_hint(receiver.port, env)
+            hint = port_forward_hint(
+                receiver.port, env, pinned=options.redirect_port is not None
+            )
             if hint:
                 out.write(hint.rstrip("\n") + "\n")
         out.write("\nWaiting for the sign-in to finish in the browser...\n")
