@@ -136,10 +136,35 @@ def test_remote_deadline_applies_to_an_injected_reader(fake_client) -> None:
         return verification(state_source)
 
     out = io.StringIO()
-    with pytest.raises(LoginTimeoutError, match="within 600 seconds.*nothing was changed"):
+    with pytest.raises(LoginTimeoutError, match="within 10 minutes, so nothing was changed"):
         flows.perform_login(remote_options(), out=out, read_line=Answers(out, [slow]),
                             environ={}, clock=lambda: now[0])
     assert fake_client.calls == []
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(1, "1 second"), (1.0, "1 second"), (0.3, "0.3 seconds"), (1.5, "1.5 seconds"),
+     (90, "90 seconds"), (60, "1 minute"), (600, "10 minutes"), (3600, "1 hour"),
+     (7200, "2 hours"), (5400, "90 minutes"), (61, "61 seconds")],
+)
+def test_timeouts_are_told_in_human_units(seconds, words) -> None:
+    assert flows.human_duration(seconds) == words
+    message = str(flows._timeout_error(seconds))
+    assert message.startswith(f"The login was not completed within {words}, so nothing")
+
+
+def test_a_one_second_timeout_reads_naturally(fake_client) -> None:
+    now = [0.0]
+
+    def slow(state_source):
+        now[0] = 2.0
+        return verification(state_source)
+
+    out = io.StringIO()
+    with pytest.raises(LoginTimeoutError, match="within 1 second, so nothing was changed"):
+        flows.perform_login(remote_options(timeout=1), out=out, read_line=Answers(out, [slow]),
+                            environ={}, clock=lambda: now[0])
 
 
 def test_same_device_opens_the_browser_after_binding(fake_client) -> None:

@@ -67,9 +67,18 @@ class LoginSession:
     region: str | None = None
 
 
+def human_duration(seconds: float) -> str:
+    """``1 second``, ``90 seconds``, ``10 minutes``, ``2 hours``: whole units when they fit."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds:g} second{'' if seconds == 1 else 's'}"
+
+
 def _timeout_error(timeout: float) -> LoginTimeoutError:
     return LoginTimeoutError(
-        f"The login was not completed within {timeout:g} seconds, so {NOTHING_CHANGED}. "
+        f"The login was not completed within {human_duration(timeout)}, so {NOTHING_CHANGED}. "
         "Run awslogin login again (--timeout sets how long to wait)."
     )
 
