@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from awslogin import signin
 from awslogin.errors import (
     AwsloginError,
-    ConfigError,
     LoginCancelledError,
     LoginTimeoutError,
     ProfileConflictError,
+    UsageError,
 )
 from awslogin.login import flows
 
@@ -362,9 +362,22 @@ def test_remember_endpoint_pins_only_when_an_sdk_would_go_elsewhere(aws_home, se
     assert "endpoint_url = http://127.0.0.1:1" in aws_home.config.read_text()
 
 
-def test_unwritable_profile_names_are_refused_before_anything(aws_home, session) -> None:
-    with pytest.raises(ConfigError, match="spaces"):
-        flows.check_profile("my profile", {})
-    with pytest.raises(ConfigError):
-        flows.save_login(session, "my profile", region_to_write=None, confirm_replace=None)
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("bad]name", "bad]name"), ("a[b", "a[b"), ("my profile", "my profile"),
+     ("x\ny", "x\\ny"), ("tab\there", "tab\\there"), ("it's", "it's")],
+)
+def test_unwritable_profile_names_are_refused_before_anything(aws_home, session, name,
+                                                              shown) -> None:
+    expected = (
+        f"The profile name '{shown}' cannot be written to the config file (no [ ], quotes, "
+        "spaces, line breaks or control characters). Choose another --profile."
+    )
+    with pytest.raises(UsageError) as info:
+        flows.check_profile(name, {})
+    assert str(info.value) == expected
+    assert info.value.exit_code == 2
+    assert "\n" not in str(info.value) and "\t" not in str(info.value)
+    with pytest.raises(UsageError):
+        flows.save_login(session, name, region_to_write=None, confirm_replace=None)
     assert not aws_home.cache_dir.exists() and not aws_home.config.exists()

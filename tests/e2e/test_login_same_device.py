@@ -388,6 +388,18 @@ def test_ctrl_c_while_waiting_for_the_browser_writes_nothing(aws_home, emulator)
 def test_profile_name_other_tools_cannot_read_is_refused_first(aws_home, emulator) -> None:
     result = login(aws_home, emulator, "--profile", "my profile", "--region", "us-east-1",
                    browser="false %s")
-    assert result.returncode == 1
-    assert "spaces" in result.stderr and "Attempting to open" not in result.stderr
+    assert result.returncode == 2
+    assert result.stderr == (
+        "The profile name 'my profile' cannot be written to the config file (no [ ], quotes, "
+        "spaces, line breaks or control characters). Choose another --profile.\n"
+    )
     assert snapshot(aws_home) == {}
+
+
+def test_unwritable_aws_profile_is_a_usage_error_too(aws_home, emulator) -> None:
+    result = login(aws_home, emulator, "--region", "us-east-1", browser="false %s",
+                   AWS_PROFILE="bad]name")
+    assert result.returncode == 2
+    assert "The profile name 'bad]name' cannot be written" in result.stderr
+    assert "Choose another --profile." in result.stderr
+    assert "Attempting to open" not in result.stderr and snapshot(aws_home) == {}

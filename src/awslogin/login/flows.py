@@ -19,9 +19,11 @@ from typing import Any, TextIO
 
 from awslogin.errors import (
     AwsloginError,
+    ConfigError,
     LoginCancelledError,
     LoginTimeoutError,
     ProfileConflictError,
+    UsageError,
 )
 from awslogin.login.paste import BadPasteError, parse_verification_code
 from awslogin.login.pending import PendingLogin, start_cross_device, start_same_device
@@ -304,12 +306,25 @@ def cache_entry(session: LoginSession) -> dict[str, Any]:
     return entry
 
 
+def unwritable_profile_message(profile: str) -> str:
+    """What to tell a user whose --profile (or AWS_PROFILE) cannot be a config section."""
+    shown = profile.encode("unicode_escape").decode("ascii")[:80]  # control characters visible
+    return (
+        f"The profile name '{shown}' cannot be written to the config file (no [ ], quotes, "
+        "spaces, line breaks or control characters). Choose another --profile."
+    )
+
+
 def check_profile(profile: str, settings: Mapping[str, Any]) -> None:
-    """Refuse a profile awslogin cannot write, or that holds other credentials (PROTOCOL.md §3)."""
+    """Refuse a profile awslogin cannot write (`UsageError`: the name came from --profile or
+    AWS_PROFILE), or one that holds other credentials (PROTOCOL.md §3)."""
     from awslogin.store.config import CONFLICTING_KEYS, CREDENTIAL_KINDS, section_name
     from awslogin.store.ini import validate_edit
 
-    validate_edit(section_name(profile), {}, ())  # e.g. a name with a space: say so up front
+    try:
+        validate_edit(section_name(profile), {}, ())  # e.g. a name with a space: say so first
+    except ConfigError:
+        raise UsageError(unwritable_profile_message(profile)) from None
     for key in CONFLICTING_KEYS:
         if key in settings:
             kind = CREDENTIAL_KINDS.get(key, key)
