@@ -46,8 +46,9 @@ def config_failure(exc: Exception, *, profile: str | None = None) -> AwsloginErr
         )
     if text and not text.endswith("."):
         text += "."
+    whose = f" of the profile {profile}" if profile and f'"{profile}"' not in text else ""
     return ConfigError(
-        f"The AWS config file {path} has a problem botocore cannot work with: {text} "
+        f"The AWS config file {path} has a setting{whose} that AWS tools cannot use: {text} "
         "Fix the file and try again."
     )
 
