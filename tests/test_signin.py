@@ -474,6 +474,8 @@ def test_config_botocore_refuses_is_a_config_error_naming_the_file(aws_home, pro
 def test_signin_client_reports_a_config_botocore_refuses(aws_home):
     aws_home.config.write_text(BROKEN_CONFIG)
     client = signin.SigninClient("http://127.0.0.1:1")
+    with pytest.raises(ConfigError, match="sso_session"):
+        client.prepare()  # what login can call before the browser opens
     with pytest.raises(ConfigError, match="sso_session") as caught:
         client.refresh(client_id=SAME_DEVICE, refresh_token=REFRESH_TOKEN, key=dpop.generate_key())
     assert str(aws_home.config) in str(caught.value)

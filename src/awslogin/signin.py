@@ -130,6 +130,10 @@ class SigninClient:
 
     # public calls
 
+    def prepare(self) -> None:
+        """Build the botocore client now, so a config problem shows before a browser opens."""
+        self._botocore_client()
+
     def exchange_code(self, *, client_id: str, code: str, code_verifier: str,
                       redirect_uri: str, key: Any) -> TokenResult:
         """Exchange an authorization code for tokens. Never retried: the code is single-use."""
