@@ -317,8 +317,14 @@ def test_save_login_asks_before_replacing_another_session(aws_home, session) -> 
 
 
 def test_same_session_again_needs_no_question(aws_home, session) -> None:
-    aws_home.config.write_text(f"[default]\nlogin_session = {ARN}\n")
+    config = f"# mine\n[default]\nlogin_session = {ARN}\noutput = json\n"
+    aws_home.config.write_text(config)
+    # confirm_replace=None: asking anything would raise ProfileConflictError
     flows.save_login(session, "default", region_to_write=None, confirm_replace=None)
+    path = aws_home.cache_dir / (hashlib.sha256(ARN.encode()).hexdigest() + ".json")
+    assert path.is_file()
+    assert json.loads(path.read_text())["refreshToken"] == "r" * 100
+    assert aws_home.config.read_text() == config  # unchanged, byte for byte
 
 
 _names = st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True)

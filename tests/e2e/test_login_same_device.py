@@ -117,6 +117,19 @@ def test_named_profile_gets_its_own_section(aws_home, emulator) -> None:
     assert f"[profile dev]\nlogin_session = {ARN}" in aws_home.config.read_text()
 
 
+def test_aws_profile_names_the_profile_without_the_option(aws_home, emulator) -> None:
+    aws_home.config.write_text(LIVED_IN)
+    result = login(aws_home, emulator, "--region", "us-east-1", AWS_PROFILE="work")
+    assert result.returncode == 0, result.stderr
+    assert f"Updated profile work to use {ARN} credentials." in result.stdout
+    assert '"--profile work"' in result.stdout
+    config = aws_home.config.read_text()
+    assert config.startswith(LIVED_IN)  # [default] untouched: no login_session there
+    assert f"[profile work]\nlogin_session = {ARN}\n" in config
+    assert config.count("login_session") == 1
+    assert cache_file(aws_home).is_file()
+
+
 def test_no_browser_prints_the_url_alone_and_waits_for_the_callback(aws_home, emulator) -> None:
     proc = subprocess.Popen(
         [*AWSLOGIN, "login", "--no-browser", "--endpoint-url", emulator.url,
