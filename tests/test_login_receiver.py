@@ -355,3 +355,39 @@ def test_connections_beyond_the_cap_are_closed_unanswered_and_the_login_goes_on(
 def test_the_default_cap_is_sixteen() -> None:
     with CallbackReceiver() as r:
         assert r.max_connections == 16
+
+
+def test_a_connection_trickling_bytes_is_cut_after_the_read_timeout() -> None:
+    """Each read is short, but the whole request must arrive within the read timeout too."""
+    r = CallbackReceiver(read_timeout=0.5, max_connections=1)
+    port = r.port
+    r.start(STATE)
+    slow = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        assert wait_until(lambda: len(r._connections) == 1)
+        cut = False
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # one byte every 0.1 s: no single read times out
+            try:
+                slow.sendall(b"X")
+            except OSError:
+                cut = True
+                break
+            if not r._connections:
+                cut = True
+                break
+            time.sleep(0.1)
+        assert cut
+        # its slot is free again: the real callback gets through
+
+        def callback_answered() -> bool:
+            try:
+                return get(port, f"/oauth/callback?code=real&state={STATE}")[0] == 200
+            except (OSError, http.client.HTTPException):
+                return False
+
+        assert wait_until(callback_answered)
+        assert r.wait(time.monotonic() + 10) == "real"
+    finally:
+        slow.close()
+        r.close()

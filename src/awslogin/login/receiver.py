@@ -2,8 +2,8 @@
 
 `handle_callback` decides, from one request alone, what to answer and whether the login is
 over; `CallbackReceiver` only moves bytes: it binds 127.0.0.1 (never every interface) when it
-is created, serves each connection on its own thread with a read timeout (at most
-`MAX_CONNECTIONS` at once; more are closed unanswered), and closes its
+is created, serves each connection on its own thread with a read timeout that also bounds the
+whole request (at most `MAX_CONNECTIONS` at once; more are closed unanswered), and closes its
 socket as soon as the login ends, however it ends. Unlike the AWS CLI's receiver, a request
 with a wrong `state` (a forged or stale callback) is answered and ignored: the login waits on.
 """
@@ -152,6 +152,9 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
         finally:
             self._slots.release()
 
+    def service_actions(self) -> None:
+        self.receiver._drop_overdue()
+
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that hangs up early is no one's problem; never print a traceback.
         log.debug("callback receiver: connection failed (%s)", type(sys.exc_info()[1]).__name__)
@@ -239,7 +242,7 @@ class CallbackReceiver:
         self._done = threading.Event()
         self._outcome: CallbackOutcome | None = None
         self._lock = threading.Lock()
-        self._connections: set[socket.socket] = set()
+        self._connections: dict[socket.socket, float] = {}  # connection -> accepted at
         self._thread: threading.Thread | None = None
         self._closed = False
         try:
@@ -325,11 +328,28 @@ class CallbackReceiver:
 
     def _track(self, conn: socket.socket) -> None:
         with self._lock:
-            self._connections.add(conn)
+            self._connections[conn] = time.monotonic()
 
     def _untrack(self, conn: socket.socket) -> None:
         with self._lock:
-            self._connections.discard(conn)
+            self._connections.pop(conn, None)
+
+    # called from the serving thread, between polls
+    def _drop_overdue(self) -> None:
+        """Cut connections that have not finished their request within the read timeout.
+
+        The socket timeout bounds each read, so someone sending a byte every few seconds would
+        otherwise keep a connection (and its slot) for as long as they like.
+        """
+        limit = time.monotonic() - self.read_timeout
+        with self._lock:
+            overdue = [conn for conn, since in self._connections.items() if since < limit]
+        for conn in overdue:
+            log.debug("callback receiver: a connection took too long, closed")
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 def _denied_message(outcome: CallbackOutcome) -> str:
