@@ -43,7 +43,7 @@ def key_to_pem(key: ec.EllipticCurvePrivateKey) -> str:
 def load_key(pem: str) -> ec.EllipticCurvePrivateKey:
     """Load a P-256 private key from SEC1 or PKCS#8 PEM; anything else raises `CacheError`."""
     problem = CacheError(
-        "The DPoP key in the login cache is not a P-256 private key. Run `awslogin login`"
+        "The DPoP key in the login cache is not a P-256 private key. Run awslogin login"
         " to sign in again."
     )
     if not isinstance(pem, str):
