@@ -215,3 +215,20 @@ def test_run_ephemeral_wires_login_refresh_and_runner(aws_home, monkeypatch) -> 
     assert seen["refresh"] == ("arn:aws:signin:::devtools/cross-device", "refresh1", "KEY")
     assert seen["creds"] == "ASIANEW"
     assert sorted(p.name for p in aws_home.root.rglob("*")) == [".aws"]
+
+
+def test_sign_in_opens_no_browser_on_a_headless_host_without_a_terminal(monkeypatch):
+    # the same choice as login: nobody can paste and there is no browser, so print the URL
+    from awslogin.login import detect, flows
+
+    captured = {}
+    monkeypatch.setattr(detect, "stdin_isatty", lambda: False)
+    monkeypatch.setattr(detect.sys, "platform", "linux")
+    for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY",
+                 "SSH_CLIENT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(flows, "perform_login",
+                        lambda options, **kw: captured.setdefault("options", options))
+    ephemeral.sign_in(args(remote=None), "http://127.0.0.1:1")
+    assert captured["options"].remote is False
+    assert captured["options"].open_browser is False

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from awslogin import signin
 from awslogin.errors import (
     AwsloginError,
+    ConfigError,
     LoginCancelledError,
     LoginTimeoutError,
     ProfileConflictError,
@@ -41,10 +42,14 @@ class FakeClient:
     """Records the exchange instead of calling the service."""
 
     calls: list[dict] = []
+    prepared: list[str] = []
 
     def __init__(self, base_url: str, **_: object) -> None:
         self.base_url = base_url
         self.clock_offset = 1.5
+
+    def prepare(self) -> None:
+        FakeClient.prepared.append(self.base_url)
 
     def exchange_code(self, **kwargs: object) -> signin.TokenResult:
         FakeClient.calls.append(dict(kwargs, base_url=self.base_url))
@@ -58,6 +63,7 @@ class FakeClient:
 @pytest.fixture
 def fake_client(monkeypatch):
     FakeClient.calls = []
+    FakeClient.prepared = []
     monkeypatch.setattr(signin, "SigninClient", FakeClient)
     return FakeClient
 
@@ -387,3 +393,18 @@ def test_unwritable_profile_names_are_refused_before_anything(aws_home, session,
     with pytest.raises(UsageError):
         flows.save_login(session, name, region_to_write=None, confirm_replace=None)
     assert not aws_home.cache_dir.exists() and not aws_home.config.exists()
+
+
+def test_a_config_problem_shows_before_any_browser_opens(monkeypatch) -> None:
+    class BrokenConfigClient(FakeClient):
+        def prepare(self) -> None:
+            raise ConfigError("The config file is broken.")
+
+    monkeypatch.setattr(signin, "SigninClient", BrokenConfigClient)
+    opened: list[str] = []
+    with pytest.raises(ConfigError, match="broken"):
+        flows.perform_login(
+            flows.LoginOptions(base_url=BASE, remote=False, timeout=30), out=io.StringIO(),
+            open_url=lambda url: bool(opened.append(url)), environ={},
+        )
+    assert opened == []  # nobody was sent to sign in with a code that could not be used

@@ -148,16 +148,16 @@ def _say(message: str) -> None:
 
 def sign_in(args: Any, base_url: str) -> LoginSession:
     """Run the chosen sign-in flow against *base_url* and return the session, writing nothing."""
-    from awslogin.login.detect import choose_remote
+    from awslogin.login.detect import choose
     from awslogin.login.flows import LoginOptions, perform_login
 
     # The same choice as `awslogin login`: the flags, what they imply, else detection.
-    remote = choose_remote(args, os.environ, sys.stderr)
+    choice = choose(args, os.environ, sys.stderr)
     return perform_login(
         LoginOptions(
             base_url=base_url,
-            remote=remote,
-            open_browser=not args.no_browser,
+            remote=choice.remote,
+            open_browser=choice.open_browser,
             redirect_port=args.redirect_port,
             timeout=args.timeout,
             qr=args.qr,

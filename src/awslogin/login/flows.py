@@ -109,8 +109,12 @@ def perform_login(
     Ctrl-C or end of input, `LoginDeniedError` when the browser reports an error, and the
     Sign-In client's errors from the exchange.
     """
-    from awslogin import dpop
+    from awslogin import dpop, signin
 
+    # Built before the browser opens: a config problem (say a services section botocore
+    # rejects) must show now, not after the person has signed in and the code is spent.
+    client = signin.SigninClient(options.base_url)
+    client.prepare()
     stream = out if out is not None else sys.stderr
     env = os.environ if environ is None else environ
     deadline = clock() + options.timeout
@@ -129,7 +133,7 @@ def perform_login(
         else:
             pending, code = _same_device(options, stream, open_url, env, deadline, clock)
         key = dpop.generate_key()
-        return _exchange(pending, code, key, region=options.region)
+        return _exchange(client, pending, code, key, region=options.region)
     except KeyboardInterrupt:
         raise LoginCancelledError(f"Login cancelled, so {NOTHING_CHANGED}.")
     except (LoginTimeoutError, PromptTimeout):
@@ -245,10 +249,11 @@ def _cross_device(
     )
 
 
-def _exchange(pending: PendingLogin, code: str, key: Any, *, region: str | None) -> LoginSession:
+def _exchange(
+    client: Any, pending: PendingLogin, code: str, key: Any, *, region: str | None
+) -> LoginSession:
     from awslogin import signin
 
-    client = signin.SigninClient(pending.base_url)
     token = client.exchange_code(
         client_id=pending.client_id,
         code=code,
