@@ -4,8 +4,12 @@ Starts the emulator as a subprocess (`python -m awslogin emulator --port 0 --aut
 gives each of N concurrent clients its own session (code exchange with its own P-256 key), or
 with --one-session makes them all refresh one session, then has them send valid DPoP-bound
 refreshes (each with a new proof, always using the newest refresh token) until the total is
-reached. Prints throughput and p50/p99 latency; any error
-makes the exit code 1.
+reached. Prints throughput and p50/p99 latency; any error makes the exit code 1.
+
+The peer, in the same run and on the same server and connections: the same number of
+`GET /.well-known/jwks.json` requests (HTTP stack, routing and logging, no DPoP verification,
+no signing, no state), so the ratio shows what the token endpoint's own work costs on this
+machine, whatever else the machine is doing.
 
     .venv/bin/python bench/bench_token_endpoint.py              # 32 clients, 10,000 refreshes
     .venv/bin/python bench/bench_token_endpoint.py --requests 500
@@ -105,6 +109,44 @@ class Client:
             owner.refresh_token = body["refreshToken"]
         return status
 
+    def jwks(self) -> int:
+        """The peer request: a cheap GET on the same server and connection."""
+        self.conn.request("GET", "/.well-known/jwks.json")
+        response = self.conn.getresponse()
+        response.read()
+        return response.status
+
+
+def drive(workers: list[Client], total: int, call) -> tuple[list[float], list[int], float]:
+    """*total* calls of ``call(client)`` spread over the workers' threads; latencies, errors,
+    wall time."""
+    latencies: list[float] = []
+    errors: list[int] = []
+    lock = threading.Lock()
+    remaining = [total]
+
+    def work(client: Client) -> None:
+        while True:
+            with lock:
+                if remaining[0] == 0:
+                    return
+                remaining[0] -= 1
+            start = time.perf_counter()
+            status = call(client)
+            elapsed = time.perf_counter() - start
+            with lock:
+                latencies.append(elapsed)
+                if status != 200:
+                    errors.append(status)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors, time.perf_counter() - began
+
 
 def start_emulator() -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
@@ -127,41 +169,22 @@ def run(clients: int, total: int, one_session: bool) -> int:
             w.sign_in()
         for w in workers[1:] if one_session else []:
             w.share(workers[0])
-        latencies: list[float] = []
-        errors: list[int] = []
-        lock = threading.Lock()
-        remaining = [total]
-
-        def work(client: Client) -> None:
-            while True:
-                with lock:
-                    if remaining[0] == 0:
-                        return
-                    remaining[0] -= 1
-                start = time.perf_counter()
-                status = client.refresh()
-                elapsed = time.perf_counter() - start
-                with lock:
-                    latencies.append(elapsed)
-                    if status != 200:
-                        errors.append(status)
-
-        threads = [threading.Thread(target=work, args=(w,)) for w in workers]
-        began = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - began
+        latencies, errors, wall = drive(workers, total, Client.refresh)
+        peer_latencies, peer_errors, peer_wall = drive(workers, total, Client.jwks)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(15)
     cuts = statistics.quantiles(latencies, n=100)
+    peer = statistics.quantiles(peer_latencies, n=100)
     kind = "one shared session" if one_session else "a session each"
     print(f"{total} DPoP refreshes, {clients} concurrent clients ({kind}), {wall:.2f} s")
-    print(f"throughput {total / wall:.0f} req/s; latency p50 {cuts[49] * 1000:.1f} ms, "
-          f"p99 {cuts[98] * 1000:.1f} ms; errors {len(errors)}")
-    return 1 if errors else 0
+    print(f"  token endpoint  {total / wall:6.0f} req/s; p50 {cuts[49] * 1000:6.1f} ms, "
+          f"p99 {cuts[98] * 1000:6.1f} ms; errors {len(errors)}")
+    print(f"  peer (jwks GET) {total / peer_wall:6.0f} req/s; p50 {peer[49] * 1000:6.1f} ms, "
+          f"p99 {peer[98] * 1000:6.1f} ms; errors {len(peer_errors)}")
+    print(f"  token endpoint / peer: throughput {peer_wall / wall:.2f}x, "
+          f"p50 {cuts[49] / peer[49]:.2f}x, p99 {cuts[98] / peer[98]:.2f}x")
+    return 1 if errors or peer_errors else 0
 
 
 def main() -> int:
