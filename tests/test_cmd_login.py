@@ -9,6 +9,7 @@ import pytest
 
 from awslogin.commands import login
 from awslogin.errors import LoginCancelledError, UsageError
+from awslogin.login import detect
 
 
 @pytest.mark.parametrize(
@@ -67,21 +68,21 @@ def args(**kw) -> SimpleNamespace:
 
 def test_flow_choice_explicit_options_win() -> None:
     out = io.StringIO()
-    assert login.choose(args(remote=True), {}, out).remote is True
-    assert login.choose(args(remote=False), {"SSH_CONNECTION": "a b c d"}, out).remote is False
+    assert detect.choose(args(remote=True), {}, out).remote is True
+    assert detect.choose(args(remote=False), {"SSH_CONNECTION": "a b c d"}, out).remote is False
     assert out.getvalue() == ""  # nothing to explain when the user chose
 
 
 @pytest.mark.parametrize("kw", [{"no_browser": True}, {"redirect_port": 8400}])
 def test_flow_choice_callback_options_mean_same_device(kw) -> None:
     out = io.StringIO()
-    assert login.choose(args(**kw), {"SSH_CONNECTION": "a b c d"}, out).remote is False
+    assert detect.choose(args(**kw), {"SSH_CONNECTION": "a b c d"}, out).remote is False
     assert "--remote" in out.getvalue()
 
 
 def test_flow_choice_detected_and_explained() -> None:
     out = io.StringIO()
-    assert login.choose(args(), {"SSH_CONNECTION": "1.2.3.4 5 6.7.8.9 22"}, out).remote is True
+    assert detect.choose(args(), {"SSH_CONNECTION": "1.2.3.4 5 6.7.8.9 22"}, out).remote is True
     assert "SSH" in out.getvalue() and "--no-remote" in out.getvalue()
 
 
@@ -91,21 +92,15 @@ def test_flow_choice_detected_and_explained() -> None:
      ({"redirect_port": 8400}, True), ({"remote": False, "no_browser": True}, False)],
 )
 def test_flow_choice_says_whether_to_open_a_browser(monkeypatch, kw, open_browser) -> None:
-    from awslogin.login import detect
-
     monkeypatch.setattr(detect, "stdin_isatty", lambda: True)
     monkeypatch.setattr(detect.sys, "platform", "darwin")  # detection: a browser is there
-    assert login.choose(args(**kw), {}, io.StringIO()).open_browser is open_browser
+    assert detect.choose(args(**kw), {}, io.StringIO()).open_browser is open_browser
 
 
 def test_headless_without_a_terminal_means_no_browser(monkeypatch) -> None:
-    from awslogin.login import detect
-
     monkeypatch.setattr(detect, "stdin_isatty", lambda: False)
     monkeypatch.setattr(detect.sys, "platform", "linux")
     out = io.StringIO()
-    choice = login.choose(args(), {}, out)
+    choice = detect.choose(args(), {}, out)
     assert choice.remote is False and choice.open_browser is False
     assert out.getvalue().startswith("Printing the sign-in URL")
-    # the boolean helper other commands use still answers the same
-    assert detect.choose_remote(args(), {}, io.StringIO()) is False

@@ -148,22 +148,10 @@ def _say(message: str) -> None:
 
 def sign_in(args: Any, base_url: str) -> LoginSession:
     """Run the chosen sign-in flow against *base_url* and return the session, writing nothing."""
-    from awslogin.login.detect import choose
-    from awslogin.login.flows import LoginOptions, perform_login
+    from awslogin.login.flows import options_from_args, perform_login
 
-    # The same choice as `awslogin login`: the flags, what they imply, else detection.
-    choice = choose(args, os.environ, sys.stderr)
-    return perform_login(
-        LoginOptions(
-            base_url=base_url,
-            remote=choice.remote,
-            open_browser=choice.open_browser,
-            redirect_port=args.redirect_port,
-            timeout=args.timeout,
-            qr=args.qr,
-            copy=args.copy,
-        )
-    )
+    # The same options and flow choice as `awslogin login`.
+    return perform_login(options_from_args(args, base_url, environ=os.environ, out=sys.stderr))
 
 
 def run_ephemeral(args: Any) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from awslogin.errors import ConfigError, LoginCancelledError, UsageError
-from awslogin.login.detect import choose, stdin_isatty
+from awslogin.login.detect import stdin_isatty
 
 DEFAULT_REGION = "us-east-1"
 MAX_REGION_ATTEMPTS = 3
@@ -105,17 +105,7 @@ def run(args: Any) -> int:
         region = prompt_region(line_reader(out=out), out)
 
     base_url = signin.resolve_endpoint(region, profile=profile, endpoint_url=args.endpoint_url)
-    choice = choose(args, environ, out)
-    options = flows.LoginOptions(
-        base_url=base_url,
-        remote=choice.remote,
-        open_browser=choice.open_browser,
-        redirect_port=args.redirect_port,
-        timeout=args.timeout,
-        qr=args.qr,
-        copy=args.copy,
-        region=region,
-    )
+    options = flows.options_from_args(args, base_url, environ=environ, out=out, region=region)
     session = flows.perform_login(options, out=out, environ=environ)
 
     confirm = None

@@ -139,9 +139,3 @@ def choose(args: Any, environ: Mapping[str, str], out: Any) -> FlowChoice:
     choice = choose_flow(environ, stdin_isatty=stdin_isatty())
     out.write(choice.reason + "\n")
     return choice
-
-
-def choose_remote(args: Any, environ: Mapping[str, str], out: Any) -> bool:
-    """`choose`, keeping only whether the flow is cross-device (prefer `choose`: it also says
-    whether to open a browser)."""
-    return choose(args, environ, out).remote

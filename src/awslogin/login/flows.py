@@ -55,6 +55,27 @@ class LoginOptions:
     region: str | None = None  # the login's region, remembered in the cache as signInRegion
 
 
+def options_from_args(
+    args: Any, base_url: str, *, environ: Mapping[str, str], out: TextIO,
+    region: str | None = None,
+) -> LoginOptions:
+    """The login options for `login` and `exec --ephemeral` from their shared flags; the flow
+    is chosen (and the choice said on *out*) by `detect.choose`."""
+    from awslogin.login.detect import choose
+
+    choice = choose(args, environ, out)
+    return LoginOptions(
+        base_url=base_url,
+        remote=choice.remote,
+        open_browser=choice.open_browser,
+        redirect_port=args.redirect_port,
+        timeout=args.timeout,
+        qr=args.qr,
+        copy=args.copy,
+        region=region,
+    )
+
+
 @dataclass
 class LoginSession:
     """A signed-in session held in memory: tokens, DPoP key and where they were issued."""
