@@ -104,3 +104,18 @@ def test_headless_without_a_terminal_means_no_browser(monkeypatch) -> None:
     choice = detect.choose(args(), {}, out)
     assert choice.remote is False and choice.open_browser is False
     assert out.getvalue().startswith("Printing the sign-in URL")
+
+
+def test_redirect_port_with_remote_is_a_usage_error_before_anything(aws_home) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "awslogin", "login", "--remote", "--redirect-port", "8400",
+         "--region", "us-east-1"],
+        env=aws_home.env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2
+    assert "--redirect-port" in result.stderr and "--remote" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not aws_home.config.exists() and not aws_home.cache_dir.exists()

@@ -232,3 +232,9 @@ def test_sign_in_opens_no_browser_on_a_headless_host_without_a_terminal(monkeypa
     ephemeral.sign_in(args(remote=None), "http://127.0.0.1:1")
     assert captured["options"].remote is False
     assert captured["options"].open_browser is False
+
+
+def test_redirect_port_with_remote_is_refused_before_any_sign_in(monkeypatch) -> None:
+    monkeypatch.setattr(ephemeral, "sign_in", lambda *a, **k: pytest.fail("signed in"))
+    with pytest.raises(UsageError, match="--redirect-port"):
+        ephemeral.run_ephemeral(args(remote=True, redirect_port=8400))

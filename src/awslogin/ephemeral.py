@@ -158,6 +158,9 @@ def run_ephemeral(args: Any) -> int:
     """`awslogin exec --ephemeral [--remote] -- COMMAND`: return the command's exit code."""
     command = _command(args)  # before signing in: a usage error must not cost a login
     from awslogin import runner, signin
+    from awslogin.login.detect import check_flow_flags
+
+    check_flow_flags(args)
     from awslogin.store.config import profile_name
 
     profile = profile_name(args.profile)

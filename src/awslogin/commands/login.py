@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from awslogin.errors import ConfigError, LoginCancelledError, UsageError
-from awslogin.login.detect import stdin_isatty
+from awslogin.login.detect import check_flow_flags, stdin_isatty
 
 DEFAULT_REGION = "us-east-1"
 MAX_REGION_ATTEMPTS = 3
@@ -87,6 +87,7 @@ def run(args: Any) -> int:
     from awslogin.login.prompt import ask_yes_no, line_reader
     from awslogin.store import config
 
+    check_flow_flags(args)
     out = sys.stderr
     environ = os.environ
     profile = config.profile_name(args.profile)

@@ -139,3 +139,14 @@ def choose(args: Any, environ: Mapping[str, str], out: Any) -> FlowChoice:
     choice = choose_flow(environ, stdin_isatty=stdin_isatty())
     out.write(choice.reason + "\n")
     return choice
+
+
+def check_flow_flags(args: Any) -> None:
+    """Refuse flags that cannot go together, before anything else happens."""
+    if args.remote is True and args.redirect_port is not None:
+        from awslogin.errors import UsageError
+
+        raise UsageError(
+            "--redirect-port sets the port of this machine's callback, which the cross-device "
+            "flow (--remote) does not use. Drop one of the two."
+        )
