@@ -408,3 +408,29 @@ def test_a_config_problem_shows_before_any_browser_opens(monkeypatch) -> None:
             open_url=lambda url: bool(opened.append(url)), environ={},
         )
     assert opened == []  # nobody was sent to sign in with a code that could not be used
+
+
+def test_a_failed_config_write_leaves_no_new_cache_file(aws_home, session, monkeypatch) -> None:
+    from awslogin.store import cache, config
+
+    def disk_full(*_args, **_kwargs):
+        raise ConfigError("Cannot write the config file: No space left on device.")
+
+    monkeypatch.setattr(config, "update_section", disk_full)
+    with pytest.raises(ConfigError, match="No space"):
+        flows.save_login(session, "default", region_to_write=None, confirm_replace=None)
+    assert not cache.cache_path(ARN).exists()
+    assert not aws_home.config.exists()
+
+
+def test_a_failed_config_write_keeps_an_earlier_cache_of_the_same_session(
+    aws_home, session, monkeypatch
+) -> None:
+    from awslogin.store import cache, config
+
+    cache.save_token(ARN, flows.cache_entry(session))
+    monkeypatch.setattr(config, "update_section",
+                        lambda *a, **k: (_ for _ in ()).throw(ConfigError("No space left.")))
+    with pytest.raises(ConfigError):
+        flows.save_login(session, "default", region_to_write=None, confirm_replace=None)
+    assert cache.cache_path(ARN).exists()

@@ -9,6 +9,7 @@ output) are parameters with production defaults, as in the AWS CLI's login fetch
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -405,8 +406,17 @@ def save_login(
         values["region"] = region_to_write
     # refuse an unwritable edit before the cache is written, so a refusal leaves no file
     validate_edit(config.section_name(profile), values, ())
+    had_cache = cache.cache_path(session.login_session).exists()
     cache.save_token(session.login_session, cache_entry(session))
-    config.update_section(config.section_name(profile), values)
+    try:
+        config.update_section(config.section_name(profile), values)
+    except BaseException:
+        # the profile was not pointed at the session: do not leave a new cache file behind
+        # (one that existed before now holds this newer login of the same session: keep it)
+        if not had_cache:
+            with contextlib.suppress(AwsloginError):  # the first error is the one to tell
+                cache.delete_token(session.login_session)
+        raise
 
 
 def remember_endpoint(session: LoginSession, profile: str, *, login_region: str) -> bool:
