@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from awslogin.credentials import Credentials
 
 
@@ -144,3 +146,25 @@ def emulator_faults(base_url: str, **faults) -> None:
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as resp:
         resp.read()
+
+
+def botocore_token_url(region: str, profile: str | None = None) -> str:
+    """Where botocore itself sends CreateOAuth2Token (captured before anything is sent)."""
+    import botocore
+    import botocore.config
+    import botocore.session
+
+    client = botocore.session.Session(profile=profile).create_client(
+        "signin", region_name=region,
+        config=botocore.config.Config(signature_version=botocore.UNSIGNED))
+    seen: list[str] = []
+
+    def capture(request, **kwargs):
+        seen.append(request.url)
+        raise KeyboardInterrupt  # stop before the wire
+
+    client.meta.events.register("before-send.signin.CreateOAuth2Token", capture)
+    with pytest.raises(KeyboardInterrupt):
+        client.create_o_auth2_token(
+            tokenInput={"clientId": "c", "grantType": "refresh_token", "refreshToken": "r"})
+    return seen[0]

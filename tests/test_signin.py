@@ -31,6 +31,7 @@ from awslogin.errors import (
     SignInServiceError,
     UsageError,
 )
+from sessions import botocore_token_url
 
 REFRESH_TOKEN = "rt-" + "R" * 40
 SECRET = "S" * 40
@@ -377,28 +378,6 @@ def test_no_secret_in_debug_log(stub, caplog) -> None:
 ])
 def test_resolve_partitions(aws_home, region, url) -> None:
     assert signin.resolve_endpoint(region) == url
-
-
-def botocore_token_url(region: str, profile: str | None = None) -> str:
-    """Where botocore itself sends CreateOAuth2Token (captured before anything is sent)."""
-    import botocore
-    import botocore.config
-    import botocore.session
-
-    client = botocore.session.Session(profile=profile).create_client(
-        "signin", region_name=region,
-        config=botocore.config.Config(signature_version=botocore.UNSIGNED))
-    seen: list[str] = []
-
-    def capture(request, **kwargs):
-        seen.append(request.url)
-        raise KeyboardInterrupt  # stop before the wire
-
-    client.meta.events.register("before-send.signin.CreateOAuth2Token", capture)
-    with pytest.raises(KeyboardInterrupt):
-        client.create_o_auth2_token(
-            tokenInput={"clientId": "c", "grantType": "refresh_token", "refreshToken": "r"})
-    return seen[0]
 
 
 @pytest.mark.parametrize("region", ["ap-southeast-2", "eu-central-1", "cn-northwest-1",

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from awslogin.errors import ConfigError
 from awslogin.store import config
+from sessions import botocore_token_url
 
 
 def write(aws_home, text: str) -> None:
@@ -181,21 +182,10 @@ def test_conflicting_keys() -> None:
 
 
 def signin_endpoint(profile: str) -> str:
-    """The endpoint botocore resolves for `signin`, and checks where its request would go."""
-    session = botocore.session.Session(profile=profile)
-    client = session.create_client("signin", region_name="us-west-2")
-    seen: list[str] = []
-
-    def capture(request, **kwargs):
-        seen.append(request.url)
-        raise KeyboardInterrupt  # stop before the wire
-
-    client.meta.events.register("before-send.signin.CreateOAuth2Token", capture)
-    with pytest.raises(KeyboardInterrupt):
-        client.create_o_auth2_token(
-            tokenInput={"clientId": "c", "grantType": "refresh_token", "refreshToken": "r"})
-    assert seen == [client.meta.endpoint_url + "/v1/token"]
-    return client.meta.endpoint_url
+    """The base URL where botocore really sends `signin` requests for *profile*."""
+    url = botocore_token_url("us-west-2", profile)
+    assert url.endswith("/v1/token"), url
+    return url.removesuffix("/v1/token")
 
 
 def test_set_services_endpoint_new_section(aws_home) -> None:
